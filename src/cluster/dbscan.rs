@@ -1,0 +1,200 @@
+//! DBSCAN with linfa, eps from the knee of the k-distance curve, noise kept as "Outliers".
+//!
+//! Large bases: DBSCAN runs on a seeded sample of at most `sample` customers; every other
+//! customer joins the cluster of its nearest clustered sample customer when that one is within
+//! eps, and is noise otherwise.
+
+use linfa::prelude::*;
+use linfa_clustering::Dbscan;
+use linfa_nn::CommonNearestNeighbour;
+use ndarray::{Array2, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+
+use super::distance;
+use crate::error::Result;
+
+pub struct DbscanOptions {
+    pub min_points: Option<usize>,
+    pub eps: Option<f64>,
+    pub sample: usize,
+    pub seed: u64,
+}
+
+pub struct DbscanResult {
+    pub eps: f64,
+    pub eps_automatic: bool,
+    pub min_points: usize,
+    /// Cluster of every customer, numbered by size (0 = largest); None = noise ("Outliers").
+    pub labels: Vec<Option<usize>>,
+    pub clusters: usize,
+    pub noise: usize,
+    /// Sorted distances to the (min_points − 1)-th nearest other customer, on the k-distance sample.
+    pub k_distances: Vec<f64>,
+    pub knee_index: usize,
+    pub sample_size: usize,
+}
+
+/// Sander et al. (1998) suggest min_points = 2 × dimensions; kept between 4 and 1 % of the
+/// customers DBSCAN runs on, so small bases can still form clusters.
+pub fn default_min_points(dimensions: usize, customers: usize) -> usize {
+    (2 * dimensions).min(customers / 100).max(4)
+}
+
+/// How many customers the k-distance curve is drawn from (brute force, so bounded).
+const K_DISTANCE_SAMPLE: usize = 3000;
+
+pub fn discover(x: ArrayView2<f64>, options: &DbscanOptions) -> Result<DbscanResult> {
+    let n = x.nrows();
+    let sample_rows = sample_indices(n, options.sample, options.seed);
+    let sample = x.select(Axis(0), &sample_rows);
+    let min_points = options
+        .min_points
+        .unwrap_or_else(|| default_min_points(x.ncols(), sample.nrows()));
+    let curve_rows = sample_indices(sample.nrows(), K_DISTANCE_SAMPLE, options.seed ^ 0x9e37);
+    let queries = sample.select(Axis(0), &curve_rows);
+    let mut k_distances = distance::kth_neighbour_distances(
+        queries.view(),
+        sample.view(),
+        min_points.saturating_sub(1).max(1),
+        true,
+    );
+    k_distances.sort_by(f64::total_cmp);
+    let knee_index = knee(&k_distances);
+    let knee_eps = k_distances.get(knee_index).copied().unwrap_or(0.0);
+    let eps = options.eps.unwrap_or(knee_eps).max(1e-9);
+
+    let sample_labels = Dbscan::params_with(
+        min_points,
+        linfa_nn::distance::L2Dist,
+        nn_algorithm(x.ncols()),
+    )
+    .tolerance(eps)
+    .check()
+    .map_err(|e| crate::error::Error::Data(format!("DBSCAN settings: {e}")))?
+    .transform(&sample);
+    let mut labels = vec![None; n];
+    for (row, label) in sample_rows.iter().zip(sample_labels.iter()) {
+        labels[*row] = *label;
+    }
+    if sample_rows.len() < n {
+        extend_to_rest(
+            x,
+            &sample,
+            &sample_rows,
+            sample_labels.as_slice().unwrap_or(&[]),
+            eps,
+            &mut labels,
+        );
+    }
+    let (labels, clusters) = renumber_by_size(labels);
+    let noise = labels.iter().filter(|l| l.is_none()).count();
+    Ok(DbscanResult {
+        eps,
+        eps_automatic: options.eps.is_none(),
+        min_points,
+        labels,
+        clusters,
+        noise,
+        k_distances,
+        knee_index,
+        sample_size: sample_rows.len(),
+    })
+}
+
+/// Sorted row indices of a seeded sample without replacement (all rows when n ≤ size).
+pub fn sample_indices(n: usize, size: usize, seed: u64) -> Vec<usize> {
+    if n <= size {
+        return (0..n).collect();
+    }
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    let mut rows = rand::seq::index::sample(&mut rng, n, size).into_vec();
+    rows.sort_unstable();
+    rows
+}
+
+fn extend_to_rest(
+    x: ArrayView2<f64>,
+    sample: &Array2<f64>,
+    sample_rows: &[usize],
+    sample_labels: &[Option<usize>],
+    eps: f64,
+    labels: &mut [Option<usize>],
+) {
+    let clustered: Vec<usize> = (0..sample_rows.len())
+        .filter(|&i| sample_labels[i].is_some())
+        .collect();
+    if clustered.is_empty() {
+        return;
+    }
+    let references = sample.select(Axis(0), &clustered);
+    let in_sample: std::collections::HashSet<usize> = sample_rows.iter().copied().collect();
+    let rest: Vec<usize> = (0..x.nrows()).filter(|r| !in_sample.contains(r)).collect();
+    let queries = x.select(Axis(0), &rest);
+    for (row, (nearest, dist)) in rest
+        .iter()
+        .zip(distance::nearest(queries.view(), references.view()))
+    {
+        if dist <= eps {
+            labels[*row] = sample_labels[clustered[nearest]];
+        }
+    }
+}
+
+/// The knee of an ascending curve: the point farthest below the straight line from its first to
+/// its last point, both axes scaled to 0–1 (the "kneedle" difference curve).
+pub fn knee(sorted: &[f64]) -> usize {
+    let n = sorted.len();
+    if n < 3 {
+        return n.saturating_sub(1);
+    }
+    let (lo, hi) = (sorted[0], sorted[n - 1]);
+    let span = (hi - lo).max(1e-12);
+    (0..n)
+        .map(|i| (i, i as f64 / (n - 1) as f64 - (sorted[i] - lo) / span))
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
+        .unwrap_or(n - 1)
+}
+
+fn renumber_by_size(labels: Vec<Option<usize>>) -> (Vec<Option<usize>>, usize) {
+    let k = labels.iter().flatten().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; k];
+    labels.iter().flatten().for_each(|&l| sizes[l] += 1);
+    let mut order: Vec<usize> = (0..k).filter(|&c| sizes[c] > 0).collect();
+    order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then(a.cmp(&b)));
+    let mut new_id = vec![None; k];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old] = Some(new);
+    }
+    let clusters = order.len();
+    (
+        labels
+            .into_iter()
+            .map(|l| l.and_then(|l| new_id[l]))
+            .collect(),
+        clusters,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knee_finds_the_bend() {
+        let mut curve: Vec<f64> = (0..90).map(|i| 1.0 + i as f64 * 0.01).collect();
+        curve.extend((0..10).map(|i| 2.0 + i as f64 * 1.0));
+        let k = knee(&curve);
+        assert!((88..=91).contains(&k), "knee at {k}");
+    }
+}
+
+/// k-d trees prune well in a few dimensions and degrade to a slow linear scan in many.
+fn nn_algorithm(dimensions: usize) -> CommonNearestNeighbour {
+    if dimensions <= 16 {
+        CommonNearestNeighbour::KdTree
+    } else {
+        CommonNearestNeighbour::LinearSearch
+    }
+}

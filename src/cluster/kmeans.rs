@@ -1,0 +1,226 @@
+//! k-means with linfa (k-means++ initialisation, several seeded runs), automatic k over a range,
+//! and the fitted centroids as a model that assigns new customers.
+
+use linfa::prelude::*;
+use linfa_clustering::KMeans;
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+use serde::{Deserialize, Serialize};
+
+use super::distance;
+use crate::error::{Error, Result};
+use crate::metrics;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KScore {
+    pub k: usize,
+    pub inertia: f64,
+    pub silhouette: Option<f64>,
+    pub calinski_harabasz: Option<f64>,
+    pub davies_bouldin: Option<f64>,
+}
+
+pub struct KmeansResult {
+    pub k: usize,
+    /// Cluster of every customer; clusters are numbered by size, 0 = largest.
+    pub labels: Vec<usize>,
+    pub centroids: Array2<f64>,
+    pub scores: Vec<KScore>,
+    pub chosen: KScore,
+    /// One sentence on why this k.
+    pub reason: String,
+    pub silhouette_sample: usize,
+}
+
+/// Restarts per k while scanning the range; enough to rank the ks, and 3× faster than 10.
+const SCAN_RUNS: usize = 3;
+
+pub struct KmeansOptions {
+    pub fixed_k: Option<usize>,
+    pub k_range: [usize; 2],
+    pub n_runs: usize,
+    pub silhouette_sample: usize,
+    pub seed: u64,
+}
+
+/// Fits k-means for one k and returns centroids renumbered by cluster size (largest first).
+pub fn fit(
+    x: ArrayView2<f64>,
+    k: usize,
+    n_runs: usize,
+    seed: u64,
+) -> Result<(Array2<f64>, Vec<usize>)> {
+    let dataset = DatasetBase::from(x.to_owned());
+    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
+        .n_runs(n_runs)
+        .tolerance(1e-4)
+        .max_n_iterations(300)
+        .fit(&dataset)
+        .map_err(|e| Error::Data(format!("k-means with k = {k} failed: {e}")))?;
+    let centroids = model.centroids().clone();
+    let labels = assign(x, centroids.view());
+    Ok(renumber_by_size(centroids, labels))
+}
+
+/// The nearest centroid of every row (the same rule k-means uses, so a saved model reproduces it).
+pub fn assign(x: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Vec<usize> {
+    distance::nearest(x, centroids)
+        .into_iter()
+        .map(|(j, _)| j)
+        .collect()
+}
+
+fn renumber_by_size(centroids: Array2<f64>, labels: Vec<usize>) -> (Array2<f64>, Vec<usize>) {
+    let k = centroids.nrows();
+    let mut sizes = vec![0usize; k];
+    labels.iter().for_each(|&l| sizes[l] += 1);
+    let mut order: Vec<usize> = (0..k).collect();
+    // Ties broken by the centroid itself, so the numbering never depends on hash or thread order.
+    order.sort_by(|&a, &b| {
+        sizes[b].cmp(&sizes[a]).then_with(|| {
+            centroids
+                .row(a)
+                .iter()
+                .zip(centroids.row(b).iter())
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    });
+    let mut new_id = vec![0; k];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old] = new;
+    }
+    let renumbered = Array2::from_shape_fn(centroids.dim(), |(i, j)| centroids[[order[i], j]]);
+    (renumbered, labels.into_iter().map(|l| new_id[l]).collect())
+}
+
+pub fn score(
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    centroids: ArrayView2<f64>,
+    sample: usize,
+    seed: u64,
+) -> KScore {
+    KScore {
+        k: centroids.nrows(),
+        inertia: metrics::inertia(x, labels, centroids),
+        silhouette: metrics::silhouette_sampled(x, labels, sample, seed).value,
+        calinski_harabasz: metrics::calinski_harabasz(x, labels),
+        davies_bouldin: metrics::davies_bouldin(x, labels),
+    }
+}
+
+/// Fits every k in the range (or the fixed k), scores each, and keeps the chosen one.
+pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansResult> {
+    let n = x.nrows();
+    let distinct = distinct_rows(x, options.k_range[1].max(options.fixed_k.unwrap_or(0)) + 1);
+    let (lo, hi) = match options.fixed_k {
+        Some(k) => (k, k),
+        None => (options.k_range[0], options.k_range[1].min(distinct)),
+    };
+    if lo < 1 || distinct < lo.max(2) {
+        return Err(Error::Data(format!(
+            "k-means needs at least {} distinct customers (feature rows) for k = {lo}, but the data has {distinct} among {n} customers",
+            lo.max(2)
+        )));
+    }
+    let scan_runs = if lo == hi {
+        options.n_runs
+    } else {
+        options.n_runs.min(SCAN_RUNS)
+    };
+    let mut scores = Vec::new();
+    for k in lo..=hi {
+        let (centroids, labels) = fit(x, k, scan_runs, options.seed)?;
+        scores.push(score(
+            x,
+            &labels,
+            centroids.view(),
+            options.silhouette_sample,
+            options.seed,
+        ));
+    }
+    let (index, reason) = match options.fixed_k {
+        Some(k) => (0, format!("k = {k} is fixed by the job.")),
+        None => choose_k(&scores),
+    };
+    // The chosen k is refitted with every restart; its row in the table shows the final fit.
+    let (centroids, labels) = fit(x, scores[index].k, options.n_runs, options.seed)?;
+    let chosen = score(
+        x,
+        &labels,
+        centroids.view(),
+        options.silhouette_sample,
+        options.seed,
+    );
+    scores[index] = chosen.clone();
+    Ok(KmeansResult {
+        k: chosen.k,
+        labels,
+        centroids,
+        scores,
+        chosen,
+        reason,
+        silhouette_sample: options.silhouette_sample.min(n),
+    })
+}
+
+/// Counts distinct rows, stopping once `enough` are found.
+fn distinct_rows(x: ArrayView2<f64>, enough: usize) -> usize {
+    let mut seen: std::collections::HashSet<Vec<u64>> = std::collections::HashSet::new();
+    for row in x.outer_iter() {
+        seen.insert(row.iter().map(|v| v.to_bits()).collect());
+        if seen.len() >= enough {
+            break;
+        }
+    }
+    seen.len()
+}
+
+/// The documented rule for automatic k (README, "Choosing k"): candidates are the ks whose
+/// silhouette is within `SILHOUETTE_SLACK` of the best; the largest of them wins, since a
+/// near-tie in separation means the data supports the finer, more actionable segmentation.
+pub const SILHOUETTE_SLACK: f64 = 0.02;
+
+pub fn choose_k(scores: &[KScore]) -> (usize, String) {
+    let best_sil = scores
+        .iter()
+        .filter_map(|s| s.silhouette)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !best_sil.is_finite() {
+        return (
+            0,
+            format!(
+                "k = {} is the smallest in the range; no silhouette could be computed.",
+                scores[0].k
+            ),
+        );
+    }
+    let candidates: Vec<usize> = (0..scores.len())
+        .filter(|&i| {
+            scores[i]
+                .silhouette
+                .is_some_and(|s| s >= best_sil - SILHOUETTE_SLACK)
+        })
+        .collect();
+    let index = candidates.iter().copied().max().unwrap_or(0);
+    let s = &scores[index];
+    let reason = if candidates.len() == 1 {
+        format!("k = {} has the best silhouette ({:.3}).", s.k, best_sil)
+    } else {
+        let ks: Vec<String> = candidates
+            .iter()
+            .map(|&i| scores[i].k.to_string())
+            .collect();
+        format!(
+            "k = {} is the largest k whose silhouette ({:.3}) is within {SILHOUETTE_SLACK} of the best ({:.3}); candidates: k = {}.",
+            s.k,
+            s.silhouette.unwrap_or(f64::NAN),
+            best_sil,
+            ks.join(", ")
+        )
+    };
+    (index, reason)
+}

@@ -1,0 +1,184 @@
+//! Stage 2 — features: one row per customer (SPEC §3), then the fitted preparation that turns
+//! them into the clustering matrix.
+
+mod aggregate;
+mod demographic;
+mod prepare;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use prepare::{percentile, FeatureMatrix, FitReport, Impute, Preparation, PreparedColumn};
+
+use crate::error::Result;
+use crate::job::FeatureOptions;
+use crate::load::Inputs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureGroup {
+    Rfm,
+    Behaviour,
+    Habits,
+    Engagement,
+    Demographic,
+}
+
+impl FeatureGroup {
+    pub const ALL: [FeatureGroup; 5] = [
+        FeatureGroup::Rfm,
+        FeatureGroup::Behaviour,
+        FeatureGroup::Habits,
+        FeatureGroup::Engagement,
+        FeatureGroup::Demographic,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureGroup::Rfm => "rfm",
+            FeatureGroup::Behaviour => "behaviour",
+            FeatureGroup::Habits => "habits",
+            FeatureGroup::Engagement => "engagement",
+            FeatureGroup::Demographic => "demographic",
+        }
+    }
+}
+
+/// How a feature is prepared: shares and indicators are never log-transformed or clipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureKind {
+    Numeric,
+    Share,
+    Indicator,
+}
+
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub name: String,
+    pub group: FeatureGroup,
+    pub kind: FeatureKind,
+    pub impute: Impute,
+    pub values: Vec<Option<f64>>,
+}
+
+impl Feature {
+    fn new(
+        name: impl Into<String>,
+        group: FeatureGroup,
+        kind: FeatureKind,
+        values: Vec<Option<f64>>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            group,
+            kind,
+            impute: Impute::Median,
+            values,
+        }
+    }
+}
+
+/// The purchase facts the rule segments are computed from, in original units.
+#[derive(Debug, Clone, Default)]
+pub struct PurchaseFacts {
+    /// Days from the last purchase to the as-of date; None for customers who never bought.
+    pub recency_days: Vec<Option<f64>>,
+    pub frequency: Vec<f64>,
+    /// Net spend (refunds subtracted) inside the as-of window.
+    pub monetary: Vec<f64>,
+    /// Days between the last two purchases; None with fewer than two purchase days.
+    pub previous_gap_days: Vec<Option<f64>>,
+}
+
+pub struct FeatureTable {
+    pub customer_ids: Vec<String>,
+    pub features: Vec<Feature>,
+    pub facts: PurchaseFacts,
+    pub as_of: NaiveDate,
+    /// Things the analyst should know about the data (rows ignored, columns dropped).
+    pub notes: Vec<String>,
+    pub transactions_used: usize,
+}
+
+impl FeatureTable {
+    pub fn feature(&self, name: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.customer_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customer_ids.is_empty()
+    }
+}
+
+/// The as-of date a job uses when none is given: the day after the latest transaction.
+pub fn default_as_of(inputs: &Inputs) -> Option<NaiveDate> {
+    aggregate::latest_transaction_day(inputs).map(|day| day_to_date(day + 1))
+}
+
+pub fn date_to_day(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
+}
+
+pub fn day_to_date(day: i32) -> NaiveDate {
+    NaiveDate::default() + chrono::Duration::days(day as i64)
+}
+
+pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Result<FeatureTable> {
+    let customer_ids = crate::load::customer_universe(inputs)?;
+    let as_of_day = date_to_day(as_of);
+    let mut notes = Vec::new();
+    let mut features = Vec::new();
+    let mut facts = PurchaseFacts::default();
+    let mut transactions_used = 0;
+    if let Some(tx) = &inputs.transactions {
+        let out = aggregate::transactions(tx, &customer_ids, as_of_day, options)?;
+        if out.after_as_of > 0 {
+            notes.push(format!(
+                "{} transaction rows dated on or after the as-of date {as_of} were ignored",
+                out.after_as_of
+            ));
+        }
+        transactions_used = out.used;
+        features.extend(out.features);
+        facts = out.facts;
+    } else if let Some(customers) = &inputs.customers {
+        let (pre, pre_facts) = aggregate::pre_aggregated(customers, &customer_ids)?;
+        features.extend(pre);
+        facts = pre_facts;
+    }
+    if let Some(events) = &inputs.events {
+        features.extend(aggregate::events(events, &customer_ids, as_of_day)?);
+    }
+    if let Some(campaigns) = &inputs.campaigns {
+        features.extend(aggregate::campaigns(campaigns, &customer_ids, as_of_day)?);
+    }
+    if let Some(customers) = &inputs.customers {
+        features.extend(demographic::features(
+            customers,
+            &customer_ids,
+            as_of,
+            options,
+        )?);
+    }
+    if facts.frequency.is_empty() {
+        facts = PurchaseFacts {
+            recency_days: vec![None; customer_ids.len()],
+            frequency: vec![0.0; customer_ids.len()],
+            monetary: vec![0.0; customer_ids.len()],
+            previous_gap_days: vec![None; customer_ids.len()],
+        };
+    }
+    Ok(FeatureTable {
+        customer_ids,
+        features,
+        facts,
+        as_of,
+        notes,
+        transactions_used,
+    })
+}

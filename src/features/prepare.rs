@@ -1,0 +1,284 @@
+//! The fitted preparation: imputation, log1p, winsorising, scaling and group weights, kept as a
+//! value (saved in model.json) so that next month's customers get exactly the same transform.
+
+use std::collections::BTreeMap;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use super::{FeatureGroup, FeatureKind, FeatureTable};
+use crate::error::{Error, Result};
+use crate::job::{FeatureOptions, Scale};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impute {
+    Median,
+    Max,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreparedColumn {
+    pub name: String,
+    pub group: FeatureGroup,
+    pub kind: FeatureKind,
+    pub impute: Impute,
+    /// The value a missing cell gets (in original units).
+    pub fill: f64,
+    pub log1p: bool,
+    /// Clip bounds after log1p, from the winsorising percentiles of the fit data.
+    pub clip: Option<(f64, f64)>,
+    pub center: f64,
+    pub scale: f64,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DroppedColumn {
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Preparation {
+    pub scale: Scale,
+    pub columns: Vec<PreparedColumn>,
+    pub dropped: Vec<DroppedColumn>,
+}
+
+/// What fitting found: cells imputed per feature, and warnings for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FitReport {
+    pub imputed: BTreeMap<String, usize>,
+    pub warnings: Vec<String>,
+}
+
+/// The clustering matrix: one row per customer (row-major, as linfa's DBSCAN needs), with the
+/// names of its columns and the customer of each row.
+pub struct FeatureMatrix {
+    pub customer_ids: Vec<String>,
+    pub names: Vec<String>,
+    pub matrix: Array2<f64>,
+}
+
+/// log1p that keeps the sign, so net spend made negative by refunds stays defined.
+fn signed_log1p(x: f64) -> f64 {
+    x.signum() * x.abs().ln_1p()
+}
+
+/// Linear-interpolated percentile of sorted values (numpy's default method).
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let position = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lower = position.floor() as usize;
+    let upper = position.ceil() as usize;
+    sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower as f64)
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+impl PreparedColumn {
+    fn apply(&self, value: Option<f64>) -> f64 {
+        let mut x = value.unwrap_or(self.fill);
+        if self.log1p {
+            x = signed_log1p(x);
+        }
+        if let Some((lo, hi)) = self.clip {
+            x = x.clamp(lo, hi);
+        }
+        (x - self.center) / self.scale * self.weight
+    }
+}
+
+impl Preparation {
+    pub fn fit(table: &FeatureTable, options: &FeatureOptions) -> Result<(Preparation, FitReport)> {
+        let mut report = FitReport::default();
+        let mut columns = Vec::new();
+        let mut dropped = Vec::new();
+        for feature in &table.features {
+            if options.exclude.contains(&feature.name) {
+                dropped.push(DroppedColumn {
+                    name: feature.name.clone(),
+                    reason: "excluded by the job".into(),
+                });
+                continue;
+            }
+            let present: Vec<f64> = feature.values.iter().flatten().copied().collect();
+            if present.is_empty() {
+                dropped.push(DroppedColumn {
+                    name: feature.name.clone(),
+                    reason: "every value is missing".into(),
+                });
+                continue;
+            }
+            let missing = feature.values.len() - present.len();
+            if missing > 0 {
+                report.imputed.insert(feature.name.clone(), missing);
+            }
+            let present_sorted = sorted(&present);
+            let fill = match feature.impute {
+                Impute::Median => percentile(&present_sorted, 0.5),
+                Impute::Max => present_sorted[present_sorted.len() - 1],
+            };
+            let mut column = PreparedColumn {
+                name: feature.name.clone(),
+                group: feature.group,
+                kind: feature.kind,
+                impute: feature.impute,
+                fill,
+                log1p: feature.kind == FeatureKind::Numeric
+                    && options.log1p.contains(&feature.name),
+                clip: None,
+                center: 0.0,
+                scale: 1.0,
+                weight: 1.0,
+            };
+            let mut values: Vec<f64> = feature.values.iter().map(|v| column.apply(*v)).collect();
+            if feature.kind != FeatureKind::Indicator {
+                let s = sorted(&values);
+                let bounds = (
+                    percentile(&s, options.winsorize[0]),
+                    percentile(&s, options.winsorize[1]),
+                );
+                // A sparse share (99 % zeros) would collapse to a constant: leave it unclipped.
+                if bounds.1 > bounds.0 {
+                    column.clip = Some(bounds);
+                    values
+                        .iter_mut()
+                        .for_each(|v| *v = v.clamp(bounds.0, bounds.1));
+                }
+            }
+            match center_and_scale(&values, options.scale) {
+                Some((center, scale)) => {
+                    column.center = center;
+                    column.scale = scale;
+                    columns.push(column);
+                }
+                None => {
+                    report.warnings.push(format!(
+                        "feature '{}' has the same value for every customer and was dropped",
+                        feature.name
+                    ));
+                    dropped.push(DroppedColumn {
+                        name: feature.name.clone(),
+                        reason: "zero variance".into(),
+                    });
+                }
+            }
+        }
+        apply_weights(&mut columns, options, &mut dropped);
+        if columns.is_empty() {
+            return Err(Error::Data("no usable feature is left for clustering: every feature is constant, missing or excluded".into()));
+        }
+        Ok((
+            Preparation {
+                scale: options.scale,
+                columns,
+                dropped,
+            },
+            report,
+        ))
+    }
+
+    pub fn transform(&self, table: &FeatureTable) -> Result<FeatureMatrix> {
+        let n = table.len();
+        let d = self.columns.len();
+        let mut matrix = Array2::<f64>::zeros((n, d));
+        for (j, column) in self.columns.iter().enumerate() {
+            let feature = table.feature(&column.name).ok_or_else(|| {
+                Error::Data(format!(
+                    "the data has no feature '{}' that the fitted preparation needs",
+                    column.name
+                ))
+            })?;
+            for (i, value) in feature.values.iter().enumerate() {
+                matrix[[i, j]] = column.apply(*value);
+            }
+        }
+        Ok(FeatureMatrix {
+            customer_ids: table.customer_ids.clone(),
+            names: self.columns.iter().map(|c| c.name.clone()).collect(),
+            matrix,
+        })
+    }
+}
+
+/// Centre and scale of the chosen scaler; None when the column does not vary.
+fn center_and_scale(values: &[f64], scale: Scale) -> Option<(f64, f64)> {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    if std <= 1e-12 * mean.abs().max(1.0) {
+        return None;
+    }
+    Some(match scale {
+        Scale::Zscore => (mean, std),
+        Scale::Minmax => {
+            let (lo, hi) = values
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            (lo, hi - lo)
+        }
+        Scale::Robust => {
+            let s = sorted(values);
+            let iqr = percentile(&s, 0.75) - percentile(&s, 0.25);
+            // A rare indicator has IQR 0 yet varies: fall back to its standard deviation.
+            (percentile(&s, 0.5), if iqr > 1e-12 { iqr } else { std })
+        }
+    })
+}
+
+/// Column weight = group weight, divided by √(columns in the group) when groups are balanced, so
+/// a group's total influence on distances does not grow with its number of columns.
+fn apply_weights(
+    columns: &mut Vec<PreparedColumn>,
+    options: &FeatureOptions,
+    dropped: &mut Vec<DroppedColumn>,
+) {
+    let mut per_group: BTreeMap<FeatureGroup, usize> = BTreeMap::new();
+    for c in columns.iter() {
+        *per_group.entry(c.group).or_default() += 1;
+    }
+    for c in columns.iter_mut() {
+        let group_weight = options.weights.get(c.group.name()).copied().unwrap_or(1.0);
+        let balance = if options.balance_groups {
+            (per_group[&c.group] as f64).sqrt()
+        } else {
+            1.0
+        };
+        c.weight = group_weight / balance;
+    }
+    columns.retain(|c| {
+        let keep = c.weight > 0.0;
+        if !keep {
+            dropped.push(DroppedColumn {
+                name: c.name.clone(),
+                reason: format!("group '{}' has weight 0", c.group.name()),
+            });
+        }
+        keep
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_matches_numpy_linear() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(percentile(&v, 0.5), 2.5);
+        assert!((percentile(&v, 0.99) - 3.97).abs() < 1e-12);
+    }
+
+    #[test]
+    fn signed_log_keeps_refund_sign() {
+        assert!((signed_log1p(-(std::f64::consts::E - 1.0)) + 1.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,502 @@
+//! The job file (TOML): which files to read, how their columns map onto roles, and the options of
+//! every stage. Unknown keys are errors that suggest the nearest valid key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    pub name: String,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub primary: Primary,
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub features: FeatureOptions,
+    #[serde(default)]
+    pub rules: RuleOptions,
+    #[serde(default)]
+    pub discovery: DiscoveryOptions,
+    /// Folder of the job file: relative input paths resolve against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Primary {
+    #[default]
+    Kmeans,
+    Dbscan,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub transactions: Option<TransactionsInput>,
+    pub customers: Option<CustomersInput>,
+    pub campaigns: Option<CampaignsInput>,
+    pub events: Option<EventsInput>,
+    /// A known segmentation to measure the discovered clusters against (ARI, NMI), e.g. the
+    /// planted groups of generated data.
+    pub reference: Option<ReferenceInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceInput {
+    pub path: String,
+    pub separator: Option<String>,
+    pub customer_id: String,
+    pub segment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionsInput {
+    pub path: String,
+    pub separator: Option<String>,
+    pub customer_id: String,
+    pub timestamp: String,
+    pub timestamp_format: Option<String>,
+    pub amount: Option<String>,
+    pub quantity: Option<String>,
+    pub unit_price: Option<String>,
+    pub order_id: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub discount: Option<String>,
+}
+
+/// One column name or several whose values are summed (pre-aggregated CRM tables).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Columns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Columns {
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Columns::One(name) => vec![name.clone()],
+            Columns::Many(names) => names.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersInput {
+    pub path: String,
+    pub separator: Option<String>,
+    pub customer_id: String,
+    pub birth_year: Option<String>,
+    pub birth_date: Option<String>,
+    pub birth_date_format: Option<String>,
+    pub age: Option<String>,
+    pub gender: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub income: Option<String>,
+    pub signup_date: Option<String>,
+    pub signup_date_format: Option<String>,
+    #[serde(default)]
+    pub categorical: Vec<String>,
+    #[serde(default)]
+    pub numeric: Vec<String>,
+    pub tags: Option<String>,
+    pub tags_separator: Option<String>,
+    pub recency_days: Option<String>,
+    pub frequency: Option<Columns>,
+    pub monetary: Option<Columns>,
+    #[serde(default)]
+    pub responses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignsInput {
+    pub path: String,
+    pub separator: Option<String>,
+    pub customer_id: String,
+    pub campaign_id: String,
+    pub sent_at: Option<String>,
+    pub sent_at_format: Option<String>,
+    pub opened: Option<String>,
+    pub clicked: Option<String>,
+    pub responded: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsInput {
+    pub path: String,
+    pub separator: Option<String>,
+    pub customer_id: String,
+    pub timestamp: String,
+    pub timestamp_format: Option<String>,
+    pub event_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    #[default]
+    Zscore,
+    Minmax,
+    Robust,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureOptions {
+    #[serde(default)]
+    pub scale: Scale,
+    /// Features given log1p before scaling; default: the skewed money and count features.
+    #[serde(default = "default_log1p")]
+    pub log1p: Vec<String>,
+    /// Lower and upper percentile at which every feature is clipped.
+    #[serde(default = "default_winsorize")]
+    pub winsorize: [f64; 2],
+    /// Weight per feature group (rfm, behaviour, habits, engagement, demographic).
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+    /// How many most frequent values of a category become their own column; the rest are "other".
+    #[serde(default = "default_top_n")]
+    pub top_n: usize,
+    /// Features computed and profiled but left out of the clustering matrix.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Scale each group so that its total influence is its weight, however many columns it has.
+    #[serde(default = "default_true")]
+    pub balance_groups: bool,
+    /// Month numbers (1–12) that count as the seasonal peak.
+    #[serde(default = "default_peak_months")]
+    pub peak_months: Vec<u32>,
+}
+
+impl Default for FeatureOptions {
+    fn default() -> Self {
+        Self {
+            scale: Scale::default(),
+            log1p: default_log1p(),
+            winsorize: default_winsorize(),
+            weights: BTreeMap::new(),
+            top_n: default_top_n(),
+            exclude: Vec::new(),
+            balance_groups: true,
+            peak_months: default_peak_months(),
+        }
+    }
+}
+
+fn default_log1p() -> Vec<String> {
+    [
+        "monetary",
+        "frequency",
+        "avg_order_value",
+        "recency_days",
+        "tenure_days",
+        "mean_interpurchase_days",
+        "visits_30d",
+        "visits_90d",
+        "income",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+fn default_winsorize() -> [f64; 2] {
+    [0.01, 0.99]
+}
+fn default_top_n() -> usize {
+    8
+}
+fn default_true() -> bool {
+    true
+}
+fn default_peak_months() -> Vec<u32> {
+    vec![11, 12]
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOptions {
+    #[serde(default = "default_presets")]
+    pub presets: Vec<String>,
+    #[serde(default)]
+    pub custom: Vec<CustomRule>,
+    /// Name of the segment that catches customers no custom rule matches.
+    #[serde(default = "default_custom_default")]
+    pub custom_default: String,
+    #[serde(default)]
+    pub lifecycle: LifecycleThresholds,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        Self {
+            presets: default_presets(),
+            custom: Vec::new(),
+            custom_default: default_custom_default(),
+            lifecycle: LifecycleThresholds::default(),
+        }
+    }
+}
+
+fn default_presets() -> Vec<String> {
+    vec!["classic-rfm".into(), "lifecycle".into()]
+}
+fn default_custom_default() -> String {
+    "Other".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRule {
+    pub name: String,
+    pub when: String,
+}
+
+/// Upper bounds (inclusive, in days since the last purchase) of the lifecycle stages.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleThresholds {
+    pub active_days: i64,
+    pub pre_churn_days: i64,
+    pub churn_days: i64,
+}
+
+impl Default for LifecycleThresholds {
+    fn default() -> Self {
+        Self {
+            active_days: 60,
+            pre_churn_days: 120,
+            churn_days: 180,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AutoOr<T> {
+    Value(T),
+    Word(String),
+}
+
+impl<T: Copy> AutoOr<T> {
+    /// `Some(value)` when fixed, `None` for "auto"; any other word is an error naming the key.
+    pub fn fixed(&self, key: &str) -> Result<Option<T>> {
+        match self {
+            AutoOr::Value(v) => Ok(Some(*v)),
+            AutoOr::Word(w) if w == "auto" => Ok(None),
+            AutoOr::Word(w) => Err(Error::Data(format!(
+                "[discovery] {key} = \"{w}\": expected \"auto\" or a number"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryOptions {
+    #[serde(default = "auto")]
+    pub k: AutoOr<usize>,
+    #[serde(default = "default_k_range")]
+    pub k_range: [usize; 2],
+    /// k-means restarts from different k-means++ seeds; the lowest inertia wins.
+    #[serde(default = "default_n_runs")]
+    pub n_runs: usize,
+    /// Silhouette is O(n²): above this many customers it is computed on a seeded sample.
+    #[serde(default = "default_silhouette_sample")]
+    pub silhouette_sample: usize,
+    pub dbscan_min_points: Option<usize>,
+    #[serde(default = "auto")]
+    pub dbscan_eps: AutoOr<f64>,
+    /// DBSCAN runs on at most this many customers; the rest join the cluster of their nearest
+    /// core point (or noise when none is within eps).
+    #[serde(default = "default_dbscan_sample")]
+    pub dbscan_sample: usize,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        Self {
+            k: auto(),
+            k_range: default_k_range(),
+            n_runs: default_n_runs(),
+            silhouette_sample: default_silhouette_sample(),
+            dbscan_min_points: None,
+            dbscan_eps: auto(),
+            dbscan_sample: default_dbscan_sample(),
+        }
+    }
+}
+
+fn auto<T>() -> AutoOr<T> {
+    AutoOr::Word("auto".into())
+}
+fn default_k_range() -> [usize; 2] {
+    [2, 10]
+}
+fn default_n_runs() -> usize {
+    10
+}
+fn default_silhouette_sample() -> usize {
+    5000
+}
+fn default_dbscan_sample() -> usize {
+    20_000
+}
+
+impl Job {
+    pub fn from_file(path: &Path) -> Result<Job> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Job {
+            path: path.to_path_buf(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        let mut job = Job::from_toml(&text).map_err(|message| Error::Job {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        job.base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        job.validate().map_err(|message| Error::Job {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(job)
+    }
+
+    pub fn from_toml(text: &str) -> std::result::Result<Job, String> {
+        toml::from_str::<Job>(text).map_err(|e| with_suggestion(&e.to_string()))
+    }
+
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    pub fn as_of_date(&self) -> std::result::Result<Option<NaiveDate>, String> {
+        self.as_of
+            .as_deref()
+            .map(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| format!("as_of = \"{s}\": expected a date like 2025-12-31"))
+            })
+            .transpose()
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.name.trim().is_empty()
+            || self.name.contains(['/', '\\'])
+            || self.name.starts_with('.')
+        {
+            return Err(format!(
+                "name = \"{}\": use a plain folder name (no slashes, not starting with a dot)",
+                self.name
+            ));
+        }
+        self.as_of_date()?;
+        if self.inputs.transactions.is_none() && self.inputs.customers.is_none() {
+            return Err("[inputs] needs a transactions table or a customers table".into());
+        }
+        if let Some(t) = &self.inputs.transactions {
+            let has_product = t.quantity.is_some() && t.unit_price.is_some();
+            if t.amount.is_none() && !has_product {
+                return Err(
+                    "[inputs.transactions] needs `amount`, or both `quantity` and `unit_price`"
+                        .into(),
+                );
+            }
+        }
+        if let Some(c) = &self.inputs.customers {
+            let aggregated =
+                c.recency_days.is_some() || c.frequency.is_some() || c.monetary.is_some();
+            if self.inputs.transactions.is_none()
+                && aggregated
+                && (c.recency_days.is_none() || c.frequency.is_none() || c.monetary.is_none())
+            {
+                return Err("[inputs.customers] a pre-aggregated table needs all of `recency_days`, `frequency` and `monetary`".into());
+            }
+        }
+        let [lo, hi] = self.discovery.k_range;
+        if lo < 2 || hi < lo {
+            return Err(format!(
+                "[discovery] k_range = [{lo}, {hi}]: need 2 <= low <= high"
+            ));
+        }
+        let [wlo, whi] = self.features.winsorize;
+        if !(0.0..=1.0).contains(&wlo) || !(0.0..=1.0).contains(&whi) || wlo >= whi {
+            return Err(format!(
+                "[features] winsorize = [{wlo}, {whi}]: need 0 <= low < high <= 1"
+            ));
+        }
+        for (group, w) in &self.features.weights {
+            if !crate::features::FeatureGroup::ALL
+                .iter()
+                .any(|g| g.name() == group)
+            {
+                let names: Vec<&str> = crate::features::FeatureGroup::ALL
+                    .iter()
+                    .map(|g| g.name())
+                    .collect();
+                return Err(format!(
+                    "[features.weights] unknown group `{group}`{}; groups are {}",
+                    suggest(group, &names),
+                    names.join(", ")
+                ));
+            }
+            if !w.is_finite() || *w < 0.0 {
+                return Err(format!(
+                    "[features.weights] {group} = {w}: need a number >= 0"
+                ));
+            }
+        }
+        if self.discovery.n_runs == 0 {
+            return Err("[discovery] n_runs must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// serde names the unknown key and lists the valid ones; add the nearest valid one.
+fn with_suggestion(message: &str) -> String {
+    let Some(start) = message.find("unknown field `") else {
+        return message.to_string();
+    };
+    let rest = &message[start + "unknown field `".len()..];
+    let Some(end) = rest.find('`') else {
+        return message.to_string();
+    };
+    let unknown = &rest[..end];
+    let expected: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+    format!("{}{}", message.trim_end(), suggest(unknown, &expected))
+}
+
+/// ", did you mean `x`?" for the closest candidate, or nothing when none is close.
+pub fn suggest(unknown: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(unknown, c), *c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}

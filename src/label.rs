@@ -1,0 +1,271 @@
+//! Stage 5 — label: profile every discovered cluster, set it against the rule segments, and name
+//! it in the analyst's words (SPEC §6).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::features::FeatureTable;
+use crate::metrics;
+use crate::rules::{RuleResults, RuleSet, NO_PURCHASE};
+
+pub const OUTLIERS: &str = "Outliers";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureStat {
+    pub name: String,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub std: Option<f64>,
+    /// (cluster mean − base mean) / base standard deviation, in original units.
+    pub z: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterProfile {
+    /// Cluster number; None for DBSCAN noise.
+    pub id: Option<usize>,
+    pub name: String,
+    pub size: usize,
+    pub share: f64,
+    pub revenue: f64,
+    pub revenue_share: f64,
+    /// The dominant classic RFM group and its share of the cluster.
+    pub label: String,
+    pub label_share: f64,
+    /// The R×F group of the cluster's median R and F scores.
+    pub rfm_name: String,
+    pub median_r: Option<f64>,
+    pub median_f: Option<f64>,
+    pub features: Vec<FeatureStat>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossTable {
+    pub rule_set: String,
+    pub rows: Vec<String>,
+    pub columns: Vec<String>,
+    pub counts: Vec<Vec<usize>>,
+}
+
+impl CrossTable {
+    pub fn row_shares(&self) -> Vec<Vec<f64>> {
+        self.counts
+            .iter()
+            .map(|row| {
+                let total: usize = row.iter().sum();
+                row.iter()
+                    .map(|c| *c as f64 / total.max(1) as f64)
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Agreement {
+    pub ari: f64,
+    pub nmi: f64,
+}
+
+pub struct Labelling {
+    pub clusters: Vec<ClusterProfile>,
+    pub base: Vec<FeatureStat>,
+    /// One cross-table per rule set, the classic RFM groups first.
+    pub crosstabs: Vec<CrossTable>,
+    /// Agreement with the classic RFM groups.
+    pub agreement: Agreement,
+}
+
+/// The display name of a cluster id (None = DBSCAN noise).
+pub fn cluster_name(id: Option<usize>) -> String {
+    match id {
+        Some(c) => format!("Cluster {c}"),
+        None => OUTLIERS.to_string(),
+    }
+}
+
+pub fn label(table: &FeatureTable, rules: &RuleResults, assignment: &[Option<usize>]) -> Labelling {
+    let n = table.len();
+    let mut ids: Vec<Option<usize>> = assignment.to_vec();
+    ids.sort_by_key(|id| id.map_or(usize::MAX, |c| c));
+    ids.dedup();
+    let members: Vec<Vec<usize>> = ids
+        .iter()
+        .map(|id| (0..n).filter(|&i| assignment[i] == *id).collect())
+        .collect();
+    let base: Vec<FeatureStat> = table
+        .features
+        .iter()
+        .map(|f| stat(&f.name, &f.values, &(0..n).collect::<Vec<_>>(), None))
+        .collect();
+    let total_revenue: f64 = table.facts.monetary.iter().sum();
+    let groups = rules.rfm_groups();
+    let clusters = ids
+        .iter()
+        .zip(&members)
+        .map(|(id, rows)| profile(table, rules, groups, *id, rows, &base, total_revenue))
+        .collect();
+    let crosstabs = rules
+        .sets
+        .iter()
+        .map(|set| crosstab(set, assignment, &ids))
+        .collect();
+    Labelling {
+        clusters,
+        base,
+        crosstabs,
+        agreement: agreement(assignment, &groups.labels),
+    }
+}
+
+pub fn agreement<T: Ord + Clone>(a: &[Option<usize>], b: &[T]) -> Agreement {
+    let a_ids: Vec<usize> = a.iter().map(|v| v.map_or(usize::MAX, |c| c)).collect();
+    let b_ids = encode(b);
+    Agreement {
+        ari: metrics::adjusted_rand_index(&a_ids, &b_ids),
+        nmi: metrics::normalized_mutual_info(&a_ids, &b_ids),
+    }
+}
+
+/// Values to dense ids in sorted order of the values.
+pub fn encode<T: Ord + Clone>(values: &[T]) -> Vec<usize> {
+    let mut distinct: Vec<T> = values.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    values
+        .iter()
+        .map(|v| distinct.binary_search(v).unwrap_or(0))
+        .collect()
+}
+
+fn profile(
+    table: &FeatureTable,
+    rules: &RuleResults,
+    groups: &RuleSet,
+    id: Option<usize>,
+    rows: &[usize],
+    base: &[FeatureStat],
+    total_revenue: f64,
+) -> ClusterProfile {
+    let revenue: f64 = rows.iter().map(|&i| table.facts.monetary[i]).sum();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in rows {
+        *counts.entry(groups.labels[i].as_str()).or_default() += 1;
+    }
+    // Largest share wins; ties go to the earlier group in the map's order.
+    let order = |name: &str| {
+        groups
+            .segments
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    let (label, count) = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(order(b.0).cmp(&order(a.0))))
+        .map(|(l, c)| (l.to_string(), *c))
+        .unwrap_or_else(|| (NO_PURCHASE.to_string(), 0));
+    let median_score = |scores: &[Option<u8>]| {
+        let mut v: Vec<f64> = rows
+            .iter()
+            .filter_map(|&i| scores[i].map(f64::from))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        (!v.is_empty()).then(|| crate::features::percentile(&v, 0.5))
+    };
+    let (median_r, median_f) = (median_score(&rules.rfm.r), median_score(&rules.rfm.f));
+    let rfm_name = match (median_r, median_f) {
+        (Some(r), Some(f)) => rules.rf_grid[score_index(r)][score_index(f)].clone(),
+        _ => NO_PURCHASE.to_string(),
+    };
+    let features = table
+        .features
+        .iter()
+        .zip(base)
+        .map(|(f, b)| stat(&f.name, &f.values, rows, Some(b)))
+        .collect();
+    ClusterProfile {
+        id,
+        name: cluster_name(id),
+        size: rows.len(),
+        share: rows.len() as f64 / table.len().max(1) as f64,
+        revenue,
+        revenue_share: if total_revenue.abs() > 0.0 {
+            revenue / total_revenue
+        } else {
+            0.0
+        },
+        label,
+        label_share: count as f64 / rows.len().max(1) as f64,
+        rfm_name,
+        median_r,
+        median_f,
+        features,
+    }
+}
+
+/// A median score of 3.5 rounds half up, to 4.
+fn score_index(median: f64) -> usize {
+    (median.round() as usize).clamp(1, 5) - 1
+}
+
+fn stat(
+    name: &str,
+    values: &[Option<f64>],
+    rows: &[usize],
+    base: Option<&FeatureStat>,
+) -> FeatureStat {
+    let mut v: Vec<f64> = rows.iter().filter_map(|&i| values[i]).collect();
+    if v.is_empty() {
+        return FeatureStat {
+            name: name.to_string(),
+            mean: None,
+            median: None,
+            std: None,
+            z: None,
+        };
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+    v.sort_by(f64::total_cmp);
+    let median = crate::features::percentile(&v, 0.5);
+    let z = base.and_then(|b| {
+        b.std
+            .filter(|sd| *sd > 0.0)
+            .zip(b.mean)
+            .map(|(sd, m)| (mean - m) / sd)
+    });
+    FeatureStat {
+        name: name.to_string(),
+        mean: Some(mean),
+        median: Some(median),
+        std: Some(std),
+        z,
+    }
+}
+
+fn crosstab(set: &RuleSet, assignment: &[Option<usize>], ids: &[Option<usize>]) -> CrossTable {
+    let mut columns: Vec<String> = set.segments.iter().map(|s| s.name.clone()).collect();
+    for l in &set.labels {
+        if !columns.contains(l) {
+            columns.push(l.clone());
+        }
+    }
+    let mut counts = vec![vec![0usize; columns.len()]; ids.len()];
+    for (cluster, segment) in assignment.iter().zip(&set.labels) {
+        let (Some(r), Some(c)) = (
+            ids.iter().position(|id| id == cluster),
+            columns.iter().position(|s| s == segment),
+        ) else {
+            continue;
+        };
+        counts[r][c] += 1;
+    }
+    CrossTable {
+        rule_set: set.name.clone(),
+        rows: ids.iter().map(|id| cluster_name(*id)).collect(),
+        columns,
+        counts,
+    }
+}

@@ -1,0 +1,20 @@
+//! segmenta: automatic customer segmentation.
+//!
+//! The pipeline reads as its stages: [`load`] → [`features`] → [`rules`] → [`cluster`] →
+//! [`label`] → [`report`]; [`pipeline`] wires them for a job.
+
+pub mod cluster;
+pub mod error;
+pub mod features;
+pub mod generate;
+pub mod job;
+pub mod label;
+pub mod load;
+pub mod metrics;
+pub mod model;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+
+pub use error::{Error, Result};
+pub use pipeline::{run, RunOptions, RunResult};

@@ -1,0 +1,542 @@
+//! Stage 1 — load: read the job's tables and map their columns onto the roles of SPEC §2.
+//! Every table comes out with canonical column names and types; dropped rows are counted.
+
+mod parse;
+mod read;
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use polars::prelude::*;
+
+pub use parse::parse_number;
+use read::{read_table, RawFile};
+
+use crate::error::{PolarsContext, Result};
+use crate::job::{CampaignsInput, CustomersInput, EventsInput, Job, TransactionsInput};
+
+/// Purchases and refunds, one row per line. Columns: customer_id, order_key, day (days since
+/// 1970-01-01), hour (null without time of day), weekday (1 = Monday), month, amount, discount,
+/// and category / channel when mapped.
+pub struct TransactionTable {
+    pub frame: DataFrame,
+    pub has_time: bool,
+    pub has_order_id: bool,
+    pub has_category: bool,
+    pub has_channel: bool,
+    pub has_discount: bool,
+}
+
+/// One row per customer with canonical names: customer_id, birth_year, age, gender, country,
+/// region, city, income, signup_day, tags, recency_days, frequency, monetary, response_rate, and
+/// the job's extra categorical / numeric columns under their own names.
+pub struct CustomerTable {
+    pub frame: DataFrame,
+    pub categorical: Vec<String>,
+    pub numeric: Vec<String>,
+    pub pre_aggregated: bool,
+}
+
+pub struct Inputs {
+    pub transactions: Option<TransactionTable>,
+    pub customers: Option<CustomerTable>,
+    /// customer_id, campaign_id, sent_day, opened, clicked, responded (0/1 as f64).
+    pub campaigns: Option<DataFrame>,
+    /// customer_id, day, event_type.
+    pub events: Option<DataFrame>,
+    pub quality: DataQuality,
+}
+
+/// Rows read and rows dropped (with the reason) per table, for run.log and the report.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct DataQuality {
+    pub rows_read: BTreeMap<String, usize>,
+    pub dropped: BTreeMap<String, usize>,
+    pub files: Vec<String>,
+    /// The date format read (given or detected) per "table.column".
+    pub date_formats: BTreeMap<String, String>,
+}
+
+impl DataQuality {
+    fn drop_rows(&mut self, table: &str, reason: &str, rows: usize) {
+        if rows > 0 {
+            *self
+                .dropped
+                .entry(format!("{table}: {reason}"))
+                .or_default() += rows;
+        }
+    }
+}
+
+/// Customer ids that CRM exports use for "no customer".
+const SENTINEL_IDS: &[&str] = &[
+    "0", "-1", "na", "n/a", "nan", "null", "none", "unknown", "?",
+];
+
+fn is_sentinel(id: &str) -> bool {
+    SENTINEL_IDS.iter().any(|s| id.eq_ignore_ascii_case(s))
+}
+
+pub fn load(job: &Job) -> Result<Inputs> {
+    let mut quality = DataQuality::default();
+    let transactions = job
+        .inputs
+        .transactions
+        .as_ref()
+        .map(|t| load_transactions(job, t, &mut quality))
+        .transpose()?;
+    let customers = job
+        .inputs
+        .customers
+        .as_ref()
+        .map(|c| load_customers(job, c, &mut quality))
+        .transpose()?;
+    let campaigns = job
+        .inputs
+        .campaigns
+        .as_ref()
+        .map(|c| load_campaigns(job, c, &mut quality))
+        .transpose()?;
+    let events = job
+        .inputs
+        .events
+        .as_ref()
+        .map(|e| load_events(job, e, &mut quality))
+        .transpose()?;
+    Ok(Inputs {
+        transactions,
+        customers,
+        campaigns,
+        events,
+        quality,
+    })
+}
+
+fn read(
+    job: &Job,
+    path: &str,
+    separator: &Option<String>,
+    table: &str,
+    quality: &mut DataQuality,
+) -> Result<Vec<RawFile>> {
+    let files = read_table(&job.resolve(path), separator.as_deref())?;
+    for f in &files {
+        *quality.rows_read.entry(table.to_string()).or_default() += f.frame.height();
+        quality.files.push(f.path.display().to_string());
+    }
+    Ok(files)
+}
+
+fn ids(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
+    Ok(parse::text(raw, name)?
+        .into_iter()
+        .map(|v| v.filter(|id| !is_sentinel(id)))
+        .collect())
+}
+
+fn optional_text(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<Option<String>>>> {
+    name.as_deref().map(|n| parse::text(raw, n)).transpose()
+}
+
+fn optional_numbers(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<Option<f64>>>> {
+    name.as_deref().map(|n| parse::numbers(raw, n)).transpose()
+}
+
+fn day_number(ts: &NaiveDateTime) -> i32 {
+    (ts.date() - chrono::NaiveDate::default()).num_days() as i32
+}
+
+#[derive(Default)]
+struct TransactionColumns {
+    customer_id: Vec<String>,
+    order_key: Vec<String>,
+    day: Vec<i32>,
+    hour: Vec<Option<i32>>,
+    weekday: Vec<i32>,
+    month: Vec<i32>,
+    amount: Vec<f64>,
+    discount: Vec<f64>,
+    category: Vec<String>,
+    channel: Vec<String>,
+}
+
+fn load_transactions(
+    job: &Job,
+    spec: &TransactionsInput,
+    quality: &mut DataQuality,
+) -> Result<TransactionTable> {
+    const TABLE: &str = "transactions";
+    let mut cols = TransactionColumns::default();
+    let mut has_time = true;
+    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+        let customer = ids(&raw, &spec.customer_id)?;
+        let times = parse::datetimes(&raw, &spec.timestamp, spec.timestamp_format.as_deref())?;
+        has_time &= times.has_time;
+        quality
+            .date_formats
+            .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());
+        let amount = transaction_amounts(&raw, spec)?;
+        let order = optional_text(&raw, &spec.order_id)?;
+        let category = optional_text(&raw, &spec.category)?;
+        let channel = optional_text(&raw, &spec.channel)?;
+        let discount = optional_numbers(&raw, &spec.discount)?;
+        let (mut no_id, mut no_time, mut no_amount) = (0, 0, 0);
+        for i in 0..raw.frame.height() {
+            let (Some(id), Some(ts), Some(value)) = (&customer[i], times.values[i], amount[i])
+            else {
+                no_id += customer[i].is_none() as usize;
+                no_time += (customer[i].is_some() && times.values[i].is_none()) as usize;
+                no_amount += (customer[i].is_some() && times.values[i].is_some()) as usize;
+                continue;
+            };
+            let day = day_number(&ts);
+            cols.customer_id.push(id.clone());
+            cols.order_key
+                .push(match order.as_ref().and_then(|o| o[i].clone()) {
+                    Some(o) => o,
+                    None => format!("day:{day}"),
+                });
+            cols.day.push(day);
+            cols.hour.push(times.has_time.then(|| ts.hour() as i32));
+            cols.weekday.push(ts.weekday().number_from_monday() as i32);
+            cols.month.push(ts.month() as i32);
+            cols.amount.push(value);
+            cols.discount
+                .push(discount.as_ref().and_then(|d| d[i]).unwrap_or(0.0).abs());
+            cols.category.push(pick(&category, i));
+            cols.channel.push(pick(&channel, i));
+        }
+        quality.drop_rows(TABLE, "blank or sentinel customer id", no_id);
+        quality.drop_rows(TABLE, "blank timestamp", no_time);
+        quality.drop_rows(TABLE, "blank amount", no_amount);
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), cols.customer_id),
+        Column::new("order_key".into(), cols.order_key),
+        Column::new("day".into(), cols.day),
+        Column::new("hour".into(), cols.hour),
+        Column::new("weekday".into(), cols.weekday),
+        Column::new("month".into(), cols.month),
+        Column::new("amount".into(), cols.amount),
+        Column::new("discount".into(), cols.discount),
+        Column::new("category".into(), cols.category),
+        Column::new("channel".into(), cols.channel),
+    ])
+    .context("building the transactions table")?;
+    Ok(TransactionTable {
+        frame,
+        has_time,
+        has_order_id: spec.order_id.is_some(),
+        has_category: spec.category.is_some(),
+        has_channel: spec.channel.is_some(),
+        has_discount: spec.discount.is_some(),
+    })
+}
+
+/// Blank categories become "unknown" rather than dropping the purchase.
+fn pick(values: &Option<Vec<Option<String>>>, i: usize) -> String {
+    values
+        .as_ref()
+        .and_then(|v| v[i].clone())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Vec<Option<f64>>> {
+    if let Some(amount) = &spec.amount {
+        return parse::numbers(raw, amount);
+    }
+    let (Some(q), Some(p)) = (&spec.quantity, &spec.unit_price) else {
+        unreachable!("job validation requires amount or quantity × unit_price")
+    };
+    let quantity = parse::numbers(raw, q)?;
+    let price = parse::numbers(raw, p)?;
+    Ok(quantity
+        .into_iter()
+        .zip(price)
+        .map(|(q, p)| Some(q? * p?))
+        .collect())
+}
+
+fn load_customers(
+    job: &Job,
+    spec: &CustomersInput,
+    quality: &mut DataQuality,
+) -> Result<CustomerTable> {
+    const TABLE: &str = "customers";
+    let mut frames = Vec::new();
+    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+        frames.push(customer_frame(&raw, spec, quality)?);
+    }
+    let mut frame = concat_frames(frames, "customers")?;
+    let before = frame.height();
+    frame = frame
+        .unique_stable(
+            Some(&["customer_id".to_string()]),
+            UniqueKeepStrategy::First,
+            None,
+        )
+        .context("removing duplicate customers")?;
+    quality.drop_rows(
+        TABLE,
+        "duplicate customer id (first row kept)",
+        before - frame.height(),
+    );
+    Ok(CustomerTable {
+        frame,
+        categorical: spec.categorical.clone(),
+        numeric: spec.numeric.clone(),
+        pre_aggregated: spec.recency_days.is_some()
+            && spec.frequency.is_some()
+            && spec.monetary.is_some(),
+    })
+}
+
+fn customer_frame(
+    raw: &RawFile,
+    spec: &CustomersInput,
+    quality: &mut DataQuality,
+) -> Result<DataFrame> {
+    let id = ids(raw, &spec.customer_id)?;
+    let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
+    quality.drop_rows(
+        "customers",
+        "blank or sentinel customer id",
+        keep.iter().filter(|k| !**k).count(),
+    );
+    let mut columns = vec![Column::new("customer_id".into(), id)];
+    let mut add_f64 =
+        |name: &str, values: Vec<Option<f64>>| columns.push(Column::new(name.into(), values));
+    if let Some(c) = &spec.birth_year {
+        add_f64("birth_year", parse::numbers(raw, c)?);
+    } else if let Some(c) = &spec.birth_date {
+        let years = parse::datetimes(raw, c, spec.birth_date_format.as_deref())?
+            .values
+            .iter()
+            .map(|d| d.map(|d| d.year() as f64))
+            .collect();
+        add_f64("birth_year", years);
+    }
+    if let Some(c) = &spec.age {
+        add_f64("age", parse::numbers(raw, c)?);
+    }
+    if let Some(c) = &spec.income {
+        add_f64("income", parse::numbers(raw, c)?);
+    }
+    if let Some(c) = &spec.signup_date {
+        let days = parse::datetimes(raw, c, spec.signup_date_format.as_deref())?
+            .values
+            .iter()
+            .map(|d| d.map(|d| day_number(&d) as f64))
+            .collect();
+        add_f64("signup_day", days);
+    }
+    if let Some(c) = &spec.recency_days {
+        add_f64("recency_days", parse::numbers(raw, c)?);
+    }
+    for (role, cols) in [("frequency", &spec.frequency), ("monetary", &spec.monetary)] {
+        if let Some(cols) = cols {
+            add_f64(role, summed(raw, &cols.names())?);
+        }
+    }
+    if !spec.responses.is_empty() {
+        add_f64("response_rate", mean_of(raw, &spec.responses)?);
+    }
+    for name in &spec.numeric {
+        add_f64(name, parse::numbers(raw, name)?);
+    }
+    for (role, col) in [
+        ("gender", &spec.gender),
+        ("country", &spec.country),
+        ("region", &spec.region),
+        ("city", &spec.city),
+        ("tags", &spec.tags),
+    ] {
+        if let Some(values) = optional_text(raw, col)? {
+            columns.push(Column::new(role.into(), values));
+        }
+    }
+    for name in &spec.categorical {
+        columns.push(Column::new(name.into(), parse::text(raw, name)?));
+    }
+    let frame = DataFrame::new_infer_height(columns).context("building the customers table")?;
+    frame
+        .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+        .context("dropping customers without id")
+}
+
+/// Several columns summed per row; a row where every column is blank stays blank.
+fn summed(raw: &RawFile, names: &[String]) -> Result<Vec<Option<f64>>> {
+    combine(raw, names, |present| present.iter().sum())
+}
+
+fn mean_of(raw: &RawFile, names: &[String]) -> Result<Vec<Option<f64>>> {
+    combine(raw, names, |present| {
+        present.iter().sum::<f64>() / present.len() as f64
+    })
+}
+
+fn combine(
+    raw: &RawFile,
+    names: &[String],
+    reduce: impl Fn(&[f64]) -> f64,
+) -> Result<Vec<Option<f64>>> {
+    let columns = names
+        .iter()
+        .map(|n| parse::numbers(raw, n))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((0..raw.frame.height())
+        .map(|i| {
+            let present: Vec<f64> = columns.iter().filter_map(|c| c[i]).collect();
+            (!present.is_empty()).then(|| reduce(&present))
+        })
+        .collect())
+}
+
+fn load_campaigns(
+    job: &Job,
+    spec: &CampaignsInput,
+    quality: &mut DataQuality,
+) -> Result<DataFrame> {
+    const TABLE: &str = "campaigns";
+    let mut frames = Vec::new();
+    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+        let id = ids(&raw, &spec.customer_id)?;
+        let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
+        quality.drop_rows(
+            TABLE,
+            "blank or sentinel customer id",
+            keep.iter().filter(|k| !**k).count(),
+        );
+        let mut columns = vec![
+            Column::new("customer_id".into(), id),
+            Column::new("campaign_id".into(), parse::text(&raw, &spec.campaign_id)?),
+        ];
+        if let Some(c) = &spec.sent_at {
+            let days: Vec<Option<i32>> = parse::datetimes(&raw, c, spec.sent_at_format.as_deref())?
+                .values
+                .iter()
+                .map(|d| d.as_ref().map(day_number))
+                .collect();
+            columns.push(Column::new("sent_day".into(), days));
+        }
+        for (role, col) in [
+            ("opened", &spec.opened),
+            ("clicked", &spec.clicked),
+            ("responded", &spec.responded),
+        ] {
+            if let Some(c) = col {
+                let flags: Vec<Option<f64>> = parse::booleans(&raw, c)?
+                    .into_iter()
+                    .map(|b| b.map(|b| b as u8 as f64))
+                    .collect();
+                columns.push(Column::new(role.into(), flags));
+            }
+        }
+        let frame = DataFrame::new_infer_height(columns).context("building the campaigns table")?;
+        frames.push(
+            frame
+                .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+                .context("campaigns")?,
+        );
+    }
+    concat_frames(frames, TABLE)
+}
+
+fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Result<DataFrame> {
+    const TABLE: &str = "events";
+    let mut frames = Vec::new();
+    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+        let id = ids(&raw, &spec.customer_id)?;
+        let times = parse::datetimes(&raw, &spec.timestamp, spec.timestamp_format.as_deref())?;
+        quality
+            .date_formats
+            .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());
+        let kinds = optional_text(&raw, &spec.event_type)?;
+        let keep: Vec<bool> = (0..raw.frame.height())
+            .map(|i| id[i].is_some() && times.values[i].is_some())
+            .collect();
+        quality.drop_rows(
+            TABLE,
+            "blank customer id or timestamp",
+            keep.iter().filter(|k| !**k).count(),
+        );
+        let days: Vec<Option<i32>> = times
+            .values
+            .iter()
+            .map(|d| d.as_ref().map(day_number))
+            .collect();
+        let kinds: Vec<String> = (0..raw.frame.height())
+            .map(|i| {
+                kinds
+                    .as_ref()
+                    .and_then(|k| k[i].clone())
+                    .map(|k| k.to_lowercase())
+                    .unwrap_or_else(|| "visit".into())
+            })
+            .collect();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), id),
+            Column::new("day".into(), days),
+            Column::new("event_type".into(), kinds),
+        ])
+        .context("building the events table")?;
+        frames.push(
+            frame
+                .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+                .context("events")?,
+        );
+    }
+    concat_frames(frames, TABLE)
+}
+
+fn concat_frames(frames: Vec<DataFrame>, table: &str) -> Result<DataFrame> {
+    let mut iter = frames.into_iter();
+    let mut first = iter.next().unwrap_or_default();
+    for frame in iter {
+        first
+            .vstack_mut(&frame)
+            .context(format!("{table}: the files do not have the same columns"))?;
+    }
+    Ok(first)
+}
+
+/// Every customer id found in any table, sorted, each once.
+pub fn customer_universe(inputs: &Inputs) -> Result<Vec<String>> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let frames = [
+        inputs.transactions.as_ref().map(|t| &t.frame),
+        inputs.customers.as_ref().map(|c| &c.frame),
+        inputs.campaigns.as_ref(),
+        inputs.events.as_ref(),
+    ];
+    for frame in frames.into_iter().flatten() {
+        let ids = frame
+            .column("customer_id")
+            .context("customer ids")?
+            .str()
+            .context("customer ids")?
+            .clone();
+        seen.extend(ids.iter().flatten().map(String::from));
+    }
+    let mut ids: Vec<String> = seen.into_iter().collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// The job's reference segmentation (customer id → segment), when it names one.
+pub fn load_reference(job: &Job) -> Result<Option<std::collections::HashMap<String, String>>> {
+    let Some(spec) = &job.inputs.reference else {
+        return Ok(None);
+    };
+    let mut map = std::collections::HashMap::new();
+    for raw in read_table(&job.resolve(&spec.path), spec.separator.as_deref())? {
+        let ids = parse::text(&raw, &spec.customer_id)?;
+        let segments = parse::text(&raw, &spec.segment)?;
+        for (id, segment) in ids.into_iter().zip(segments) {
+            if let (Some(id), Some(segment)) = (id, segment) {
+                map.entry(id).or_insert(segment);
+            }
+        }
+    }
+    Ok(Some(map))
+}

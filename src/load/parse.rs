@@ -1,0 +1,326 @@
+//! Turning raw cells into typed values, with errors that name the file, column and row.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+use super::read::{input_error, RawFile};
+use crate::error::{Error, Result};
+
+pub fn column<'a>(raw: &'a RawFile, name: &str) -> Result<&'a Column> {
+    raw.frame.column(name).map_err(|_| {
+        let names: Vec<&str> = raw
+            .frame
+            .get_column_names()
+            .into_iter()
+            .map(|s| s.as_str())
+            .collect();
+        input_error(
+            &raw.path,
+            format!(
+                "no column '{name}'{}; the file has: {}",
+                crate::job::suggest(name, &names),
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+fn as_text(raw: &RawFile, name: &str) -> Result<StringChunked> {
+    let col = column(raw, name)?;
+    let cast = col
+        .cast(&DataType::String)
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?;
+    cast.str()
+        .cloned()
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))
+}
+
+fn cell_error(raw: &RawFile, name: &str, index: usize, message: String) -> Error {
+    Error::Cell {
+        path: raw.path.clone(),
+        column: name.to_string(),
+        row: index + 1,
+        message,
+    }
+}
+
+/// Trimmed text; blank cells become None.
+pub fn text(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
+    Ok(as_text(raw, name)?
+        .iter()
+        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()).map(String::from))
+        .collect())
+}
+
+pub fn numbers(raw: &RawFile, name: &str) -> Result<Vec<Option<f64>>> {
+    let col = column(raw, name)?;
+    if col.dtype().is_primitive_numeric() {
+        let cast = col
+            .cast(&DataType::Float64)
+            .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?;
+        let values: Vec<Option<f64>> = cast
+            .f64()
+            .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?
+            .iter()
+            .collect();
+        return check_finite(raw, name, values);
+    }
+    as_text(raw, name)?
+        .iter()
+        .enumerate()
+        .map(
+            |(i, cell)| match cell.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => parse_number(s).map(Some).ok_or_else(|| {
+                    cell_error(raw, name, i, format!("'{}' is not a number", clip(s)))
+                }),
+            },
+        )
+        .collect()
+}
+
+fn check_finite(raw: &RawFile, name: &str, values: Vec<Option<f64>>) -> Result<Vec<Option<f64>>> {
+    match values
+        .iter()
+        .position(|v| v.is_some_and(|x| !x.is_finite()))
+    {
+        Some(i) => Err(cell_error(
+            raw,
+            name,
+            i,
+            "the value is not a finite number".into(),
+        )),
+        None => Ok(values),
+    }
+}
+
+/// Accepts the number spellings of CRM exports: currency symbols, thousands separators, and a
+/// decimal comma. A single comma followed by exactly three digits is read as a thousands
+/// separator ("1,234" = 1234), otherwise as a decimal comma ("12,5" = 12.5).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | '₽' | ' ' | '\u{a0}' | '\''))
+        .collect();
+    let normalised = match (cleaned.rfind('.'), cleaned.rfind(',')) {
+        (Some(dot), Some(comma)) if comma > dot => cleaned.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => cleaned.replace(',', ""),
+        (None, Some(comma)) => {
+            let single = cleaned.matches(',').count() == 1;
+            let decimals = cleaned.len() - comma - 1;
+            if single && decimals != 3 {
+                cleaned.replace(',', ".")
+            } else {
+                cleaned.replace(',', "")
+            }
+        }
+        _ => cleaned,
+    };
+    normalised.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+pub fn booleans(raw: &RawFile, name: &str) -> Result<Vec<Option<bool>>> {
+    as_text(raw, name)?
+        .iter()
+        .enumerate()
+        .map(
+            |(i, cell)| match cell.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => parse_bool(s).map(Some).ok_or_else(|| {
+                    cell_error(
+                        raw,
+                        name,
+                        i,
+                        format!("'{}' is not yes/no, true/false or 1/0", clip(s)),
+                    )
+                }),
+            },
+        )
+        .collect()
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" => Some(true),
+        "0" | "false" | "f" | "no" | "n" => Some(false),
+        other => parse_number(other).map(|v| v > 0.0),
+    }
+}
+
+pub struct ParsedTimes {
+    pub values: Vec<Option<NaiveDateTime>>,
+    /// False when the column holds dates only: time-of-day habits are then not computed.
+    pub has_time: bool,
+    pub format: String,
+}
+
+const DATE_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y%m%d",
+];
+
+pub fn datetimes(raw: &RawFile, name: &str, format: Option<&str>) -> Result<ParsedTimes> {
+    let col = column(raw, name)?;
+    if matches!(col.dtype(), DataType::Date | DataType::Datetime(_, _)) {
+        return typed_datetimes(raw, name, col);
+    }
+    let cells = as_text(raw, name)?;
+    let trimmed: Vec<Option<&str>> = cells
+        .iter()
+        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
+        .collect();
+    let format = match format {
+        Some(f) => f.to_string(),
+        None => detect_format(raw, name, &trimmed)?,
+    };
+    let has_time = ["%H", "%I", "%T", "%R"].iter().any(|t| format.contains(t));
+    let values = trimmed
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| match cell {
+            None => Ok(None),
+            Some(s) => parse_datetime(s, &format).map(Some).ok_or_else(|| {
+                cell_error(
+                    raw,
+                    name,
+                    i,
+                    format!("'{}' does not match the date format {format}", clip(s)),
+                )
+            }),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ParsedTimes {
+        values,
+        has_time,
+        format,
+    })
+}
+
+fn typed_datetimes(raw: &RawFile, name: &str, col: &Column) -> Result<ParsedTimes> {
+    let has_time = matches!(col.dtype(), DataType::Datetime(_, _));
+    let ms = col
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?;
+    let values = ms
+        .i64()
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?
+        .iter()
+        .map(|v| {
+            v.and_then(|ms| chrono::DateTime::from_timestamp_millis(ms).map(|d| d.naive_utc()))
+        })
+        .collect();
+    Ok(ParsedTimes {
+        values,
+        has_time,
+        format: "typed".into(),
+    })
+}
+
+pub fn parse_datetime(text: &str, format: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text, format)
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, format)
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+}
+
+/// The first format that reads every value; an error when none does, or when both a day-first
+/// and a month-first format read every value (03/04/2024 could be either).
+fn detect_format(raw: &RawFile, name: &str, cells: &[Option<&str>]) -> Result<String> {
+    let values: Vec<&str> = cells.iter().flatten().copied().collect();
+    let Some(first) = values.first() else {
+        return Err(input_error(
+            &raw.path,
+            format!("column '{name}' has no dates"),
+        ));
+    };
+    let probe: Vec<&str> = values
+        .iter()
+        .step_by((values.len() / 2000).max(1))
+        .copied()
+        .collect();
+    let fits = |f: &str| probe.iter().all(|v| parse_datetime(v, f).is_some());
+    let candidates: Vec<&str> = DATE_FORMATS.iter().copied().filter(|f| fits(f)).collect();
+    let Some(&chosen) = candidates.first() else {
+        return Err(input_error(
+            &raw.path,
+            format!("column '{name}': cannot tell the date format of values like '{}'; set it with the job's *_format key, e.g. \"%d/%m/%Y %H:%M\"", clip(first)),
+        ));
+    };
+    let fits_all = |f: &str| values.iter().all(|v| parse_datetime(v, f).is_some());
+    let swapped = swap_day_month(chosen);
+    if swapped != chosen
+        && candidates.contains(&swapped.as_str())
+        && fits_all(chosen)
+        && fits_all(&swapped)
+    {
+        return Err(input_error(
+            &raw.path,
+            format!("column '{name}': dates like '{}' read both day-first ({chosen}) and month-first ({swapped}); set the job's *_format key to say which", clip(first)),
+        ));
+    }
+    Ok(chosen.to_string())
+}
+
+fn swap_day_month(format: &str) -> String {
+    format
+        .replace("%d", "\u{1}")
+        .replace("%m", "%d")
+        .replace('\u{1}', "%m")
+}
+
+fn clip(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_export_number_spellings() {
+        assert_eq!(parse_number("1234.5"), Some(1234.5));
+        assert_eq!(parse_number("12,5"), Some(12.5));
+        assert_eq!(parse_number("1,234"), Some(1234.0));
+        assert_eq!(parse_number("1.234,50"), Some(1234.5));
+        assert_eq!(parse_number("1,234.50"), Some(1234.5));
+        assert_eq!(parse_number("$ 12.00"), Some(12.0));
+        assert_eq!(parse_number("-3.5"), Some(-3.5));
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("abc"), None);
+    }
+
+    #[test]
+    fn swaps_day_and_month() {
+        assert_eq!(swap_day_month("%d/%m/%Y %H:%M"), "%m/%d/%Y %H:%M");
+    }
+}

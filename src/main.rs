@@ -1,0 +1,186 @@
+//! The segmenta command line: parses arguments, wires the library's stages, prints.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use segmenta::job::Job;
+use segmenta::{Error, RunOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "segmenta",
+    version,
+    about = "Find customer segments in CRM exports: RFM and behaviour features, k-means and DBSCAN, labels against classic RFM groups, and a report."
+)]
+struct Cli {
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline on the bundled data set in data/.
+    ///
+    /// Example: segmenta demo --output reports
+    Demo {
+        /// Root folder of the reports; the report goes to <DIR>/<job>/<as-of>/.
+        #[arg(long, default_value = "reports")]
+        output: PathBuf,
+    },
+    /// Run a discovery job described by a TOML job file (see README, "Job file").
+    ///
+    /// Example: segmenta run jobs/monthly.toml --as-of 2025-12-01 --seed 7
+    Run {
+        /// The job file.
+        job: PathBuf,
+        /// Root folder of the reports; the report goes to <DIR>/<job>/<as-of>/.
+        #[arg(long, default_value = "reports")]
+        output: PathBuf,
+        /// Ignore transactions on or after this date (YYYY-MM-DD); default: the job's as_of, else
+        /// the day after the latest transaction.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Seed for k-means, samples and DBSCAN; default: the job's seed, else 42.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Write a synthetic CRM data set with planted customer groups.
+    ///
+    /// Example: segmenta generate --customers 20000 --seed 7 --output data
+    Generate {
+        #[arg(long, default_value_t = 20_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Folder for customers, transactions, campaigns, events and planted_groups.
+        #[arg(long)]
+        output: PathBuf,
+        /// parquet or csv.
+        #[arg(long, default_value = "parquet")]
+        format: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// 1: the input or the job is wrong; 3: the report could not be written; 4: anything else.
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Job { .. } | Error::Input { .. } | Error::Cell { .. } | Error::Data(_) => 1,
+        Error::Output { .. } => 3,
+        Error::Polars { .. } => 4,
+    }
+}
+
+fn execute(cli: &Cli) -> segmenta::Result<()> {
+    match &cli.command {
+        Command::Demo { output } => run_job(&demo_job()?, output, None, None, cli.quiet),
+        Command::Run {
+            job,
+            output,
+            as_of,
+            seed,
+        } => run_job(job, output, *as_of, *seed, cli.quiet),
+        Command::Generate {
+            customers,
+            seed,
+            output,
+            format,
+        } => {
+            let data = segmenta::generate::generate(&segmenta::generate::GenerateOptions {
+                customers: *customers,
+                seed: *seed,
+            });
+            segmenta::generate::write_tables(&data, output, format)?;
+            if !cli.quiet {
+                println!(
+                    "wrote {} customers, {} transaction lines, {} campaign rows and {} events to {}",
+                    data.customers.customer_id.len(),
+                    data.transactions.customer_id.len(),
+                    data.campaigns.customer_id.len(),
+                    data.events.customer_id.len(),
+                    output.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The demo job shipped in data/, found beside the working directory or the source tree.
+fn demo_job() -> segmenta::Result<PathBuf> {
+    let candidates = [
+        PathBuf::from("data/demo.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            Error::Data(
+                "the bundled demo job data/demo.toml was not found; run from the segmenta folder"
+                    .into(),
+            )
+        })
+}
+
+fn run_job(
+    path: &Path,
+    output: &Path,
+    as_of: Option<NaiveDate>,
+    seed: Option<u64>,
+    quiet: bool,
+) -> segmenta::Result<()> {
+    let job = Job::from_file(path)?;
+    if !quiet {
+        eprintln!("segmenta: job '{}' from {}", job.name, path.display());
+    }
+    let options = RunOptions {
+        output_root: output.to_path_buf(),
+        as_of,
+        seed,
+        quiet,
+    };
+    let (result, folder) = segmenta::run(&job, &options)?;
+    if !quiet {
+        println!(
+            "{} customers → {} k-means segments (silhouette {}), {} DBSCAN outliers",
+            result.features.len(),
+            result.kmeans.k,
+            result
+                .kmeans
+                .chosen
+                .silhouette
+                .map_or("–".into(), |s| format!("{s:.3}")),
+            result.dbscan.noise
+        );
+        for c in &result.kmeans_labels.clusters {
+            println!(
+                "  {:<11} {:>7} customers  {:>6} of revenue  {} {:.0}%",
+                c.name,
+                c.size,
+                segmenta::report::percent(c.revenue_share),
+                c.label,
+                100.0 * c.label_share
+            );
+        }
+        println!("report: {}", folder.join("index.html").display());
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The fitted model saved as model.json: the preparation, the k-means centroids, the DBSCAN
+//! settings and the RFM cut points, so that the same transform and clusters apply to new data.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::kmeans;
+use crate::error::{Error, Result};
+use crate::features::{FeatureTable, Preparation};
+use crate::rules::ScoreCuts;
+use crate::RunResult;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedModel {
+    pub segmenta_version: String,
+    pub job: String,
+    pub as_of: String,
+    pub seed: u64,
+    pub preparation: Preparation,
+    pub kmeans: SavedKmeans,
+    pub dbscan: SavedDbscan,
+    pub rfm_cut_points: ScoreCuts,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedKmeans {
+    pub k: usize,
+    /// One row per cluster, columns in the order of `preparation.columns`.
+    pub centroids: Vec<Vec<f64>>,
+    /// "Champions 78%"-style label of each cluster at fit time.
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedDbscan {
+    pub eps: f64,
+    pub min_points: usize,
+}
+
+impl SavedModel {
+    pub fn from_run(run: &RunResult) -> SavedModel {
+        SavedModel {
+            segmenta_version: env!("CARGO_PKG_VERSION").to_string(),
+            job: run.job.name.clone(),
+            as_of: run.as_of.to_string(),
+            seed: run.seed,
+            preparation: run.preparation.clone(),
+            kmeans: SavedKmeans {
+                k: run.kmeans.k,
+                centroids: run
+                    .kmeans
+                    .centroids
+                    .outer_iter()
+                    .map(|r| r.to_vec())
+                    .collect(),
+                labels: run
+                    .kmeans_labels
+                    .clusters
+                    .iter()
+                    .map(|c| format!("{} {:.0}%", c.label, 100.0 * c.label_share))
+                    .collect(),
+            },
+            dbscan: SavedDbscan {
+                eps: run.dbscan.eps,
+                min_points: run.dbscan.min_points,
+            },
+            rfm_cut_points: run.rules.rfm.cuts.clone(),
+        }
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<SavedModel> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        serde_json::from_str(&text).map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            message: format!("not a segmenta model: {e}"),
+        })
+    }
+
+    /// The k-means cluster of every customer of `table`, with the saved preparation and centroids.
+    pub fn assign(&self, table: &FeatureTable) -> Result<Vec<usize>> {
+        let matrix = self.preparation.transform(table)?;
+        let d = matrix.matrix.ncols();
+        let flat: Vec<f64> = self.kmeans.centroids.iter().flatten().copied().collect();
+        let centroids = ndarray::Array2::from_shape_vec((self.kmeans.centroids.len(), d), flat)
+            .map_err(|e| {
+                Error::Data(format!("model centroids do not match the preparation: {e}"))
+            })?;
+        Ok(kmeans::assign(matrix.matrix.view(), centroids.view()))
+    }
+}

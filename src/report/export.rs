@@ -1,0 +1,104 @@
+//! The per-customer assignment table, as CSV and Parquet, ready to push back into a CRM.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{output_error, PolarsContext, Result};
+use crate::label::cluster_name;
+use crate::RunResult;
+
+/// Cells a spreadsheet would run as a formula get a leading apostrophe (CSV only).
+fn neutralise_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
+    let n = run.features.len();
+    let scores =
+        |s: &[Option<u8>]| -> Vec<Option<i32>> { s.iter().map(|v| v.map(i32::from)).collect() };
+    let kmeans: Vec<u32> = run.kmeans.labels.iter().map(|&c| c as u32).collect();
+    let dbscan: Vec<Option<u32>> = run
+        .dbscan
+        .labels
+        .iter()
+        .map(|c| c.map(|c| c as u32))
+        .collect();
+    let cells: Vec<Option<String>> = (0..n).map(|i| run.rules.rfm.cell(i)).collect();
+    let mut columns = vec![
+        Column::new("customer_id".into(), &run.features.customer_ids),
+        Column::new("segment".into(), run.primary_segments()),
+        Column::new("kmeans_cluster".into(), kmeans),
+        Column::new("dbscan_cluster".into(), dbscan),
+        Column::new(
+            "dbscan_segment".into(),
+            run.dbscan
+                .labels
+                .iter()
+                .map(|c| cluster_name(*c))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("r_score".into(), scores(&run.rules.rfm.r)),
+        Column::new("f_score".into(), scores(&run.rules.rfm.f)),
+        Column::new("m_score".into(), scores(&run.rules.rfm.m)),
+        Column::new("rfm_cell".into(), cells),
+    ];
+    for set in &run.rules.sets {
+        let name = match set.name.as_str() {
+            "classic-rfm" => "rfm_group".to_string(),
+            "lifecycle" => "lifecycle_stage".to_string(),
+            other => format!("{}_segment", other.replace('-', "_")),
+        };
+        columns.push(Column::new(name.into(), &set.labels));
+    }
+    DataFrame::new_infer_height(columns).context("building the assignment table")
+}
+
+pub fn write(run: &RunResult, dir: &Path) -> Result<()> {
+    let mut frame = assignments_frame(run)?;
+    let parquet = dir.join("assignments.parquet");
+    let file = std::fs::File::create(&parquet).map_err(|e| output_error(&parquet, e))?;
+    ParquetWriter::new(file)
+        .finish(&mut frame)
+        .context("writing assignments.parquet")?;
+
+    let text_columns: Vec<String> = frame
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .map(|c| c.name().to_string())
+        .collect();
+    for name in text_columns {
+        let safe: Vec<Option<String>> = frame
+            .column(&name)
+            .and_then(|c| c.str().cloned())
+            .context("neutralising formulas")?
+            .iter()
+            .map(|v| v.map(neutralise_formula))
+            .collect();
+        frame
+            .with_column(Column::new(name.as_str().into(), safe))
+            .context("neutralising formulas")?;
+    }
+    let csv = dir.join("assignments.csv");
+    let mut file = std::fs::File::create(&csv).map_err(|e| output_error(&csv, e))?;
+    CsvWriter::new(&mut file)
+        .finish(&mut frame)
+        .context("writing assignments.csv")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(neutralise_formula("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(neutralise_formula("C0001"), "C0001");
+    }
+}

@@ -1,0 +1,330 @@
+//! index.html from a minijinja template: every value escaped, charts embedded as data URIs, so
+//! the page opens from disk with no network.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde::Serialize;
+
+use super::charts::cluster_color;
+use super::summary::rule_set_summaries;
+use super::traits;
+use super::ChartFile;
+use crate::error::{output_error, Error, Result};
+use crate::label::{ClusterProfile, CrossTable};
+use crate::RunResult;
+
+const TEMPLATE: &str = include_str!("template.html");
+
+#[derive(Serialize)]
+struct Card {
+    name: String,
+    title: String,
+    color: String,
+    label: String,
+    rfm_name: String,
+    size: String,
+    share: String,
+    revenue_share: String,
+    traits: Vec<String>,
+    action: String,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    title: String,
+    caption: String,
+    png: String,
+}
+
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    cells: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Table {
+    title: String,
+    columns: Vec<String>,
+    rows: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct Outlier {
+    id: String,
+    monetary: String,
+    frequency: String,
+    unusual: String,
+}
+
+pub fn percent(share: f64) -> String {
+    format!("{:.1} %", 100.0 * share)
+}
+
+/// 1234567.891 → "1,234,567.89"
+pub fn money(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u128;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!(
+        "{}{grouped}.{:02}",
+        if value < 0.0 { "-" } else { "" },
+        cents % 100
+    )
+}
+
+fn optional(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("–".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn hex(index: Option<usize>) -> String {
+    let c = match index {
+        Some(i) => cluster_color(i),
+        None => super::charts::OUTLIER_COLOR,
+    };
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
+    let action = run
+        .rules
+        .rfm_groups()
+        .segments
+        .iter()
+        .find(|s| s.name == profile.label)
+        .map(|s| s.action.clone())
+        .unwrap_or_default();
+    Card {
+        name: profile.name.clone(),
+        title: profile.label.clone(),
+        color: hex(profile.id),
+        label: format!(
+            "{} of its customers are {}",
+            percent(profile.label_share),
+            profile.label
+        ),
+        rfm_name: profile.rfm_name.clone(),
+        size: profile.size.to_string(),
+        share: percent(profile.share),
+        revenue_share: percent(profile.revenue_share),
+        traits: traits::distinctive(&run.features, profile, &run.kmeans_labels.base, 4),
+        action,
+    }
+}
+
+fn crosstab_table(run: &RunResult, table: &CrossTable) -> Table {
+    let title = run
+        .rules
+        .set(&table.rule_set)
+        .map_or(table.rule_set.clone(), |s| s.title.clone());
+    let rows = table
+        .rows
+        .iter()
+        .zip(&table.counts)
+        .zip(table.row_shares())
+        .map(|((name, counts), shares)| Row {
+            name: name.clone(),
+            cells: counts
+                .iter()
+                .zip(shares)
+                .map(|(c, s)| {
+                    if *c == 0 {
+                        "·".into()
+                    } else {
+                        format!("{c} ({:.0} %)", 100.0 * s)
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Table {
+        title,
+        columns: table.columns.clone(),
+        rows,
+    }
+}
+
+fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
+    let facts = &run.features.facts;
+    let mut noise: Vec<usize> = (0..run.features.len())
+        .filter(|&i| run.dbscan.labels[i].is_none())
+        .collect();
+    noise.sort_by(|&a, &b| {
+        facts.monetary[b]
+            .total_cmp(&facts.monetary[a])
+            .then(a.cmp(&b))
+    });
+    let base = &run.kmeans_labels.base;
+    noise
+        .into_iter()
+        .take(count)
+        .map(|i| {
+            let mut z: Vec<(usize, f64)> = run
+                .features
+                .features
+                .iter()
+                .enumerate()
+                .filter_map(|(j, f)| {
+                    let (v, b) = (f.values[i]?, &base[j]);
+                    let sd = b.std.filter(|s| *s > 0.0)?;
+                    Some((j, (v - b.mean?) / sd))
+                })
+                .collect();
+            z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            let unusual: Vec<String> = z
+                .iter()
+                .take(2)
+                .filter_map(|(j, _)| {
+                    let f = &run.features.features[*j];
+                    Some(
+                        traits::describe(&f.name, f.kind, f.values[i]?, base[*j].mean?)
+                            .replace(" on average", ""),
+                    )
+                })
+                .collect();
+            Outlier {
+                id: run.features.customer_ids[i].clone(),
+                monetary: money(facts.monetary[i]),
+                frequency: format!("{}", facts.frequency[i]),
+                unusual: unusual.join("; "),
+            }
+        })
+        .collect()
+}
+
+pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
+    let summary_sets = rule_set_summaries(run);
+    let rule_sets: Vec<serde_json::Value> = run
+        .rules
+        .sets
+        .iter()
+        .zip(&summary_sets)
+        .map(|(set, summary)| {
+            serde_json::json!({
+                "title": set.title,
+                "segments": summary.segments.iter().map(|s| serde_json::json!({
+                    "name": s.info.name, "description": s.info.description, "action": s.info.action,
+                    "customers": s.customers, "revenue_share": percent(s.revenue_share),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let cuts = &run.rules.rfm.cuts;
+    let cut_points: Vec<Row> = [
+        ("R (days since last purchase)", &cuts.r),
+        ("F (orders)", &cuts.f),
+        ("M (net spend)", &cuts.m),
+    ]
+    .iter()
+    .map(|(name, ranges)| Row {
+        name: name.to_string(),
+        cells: ranges
+            .iter()
+            .map(|r| match (r.min, r.max) {
+                (Some(lo), Some(hi)) if lo == hi => format!("{lo} ({})", r.customers),
+                (Some(lo), Some(hi)) => format!("{lo} – {hi} ({})", r.customers),
+                _ => "unused".into(),
+            })
+            .collect(),
+    })
+    .collect();
+    let mut charts_out = Vec::new();
+    for chart in charts {
+        let bytes = std::fs::read(&chart.png).map_err(|e| output_error(&chart.png, e))?;
+        charts_out.push(Chart {
+            title: chart.title.clone(),
+            caption: chart.caption.clone(),
+            png: base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
+    }
+    let mut quality: Vec<serde_json::Value> = run
+        .quality
+        .rows_read
+        .iter()
+        .map(|(t, n)| serde_json::json!({"name": format!("{t}: rows read"), "value": n}))
+        .collect();
+    quality.extend(
+        run.quality.dropped.iter().map(
+            |(reason, n)| serde_json::json!({"name": format!("dropped — {reason}"), "value": n}),
+        ),
+    );
+    quality.extend(
+        run.fit_report
+            .imputed
+            .iter()
+            .map(|(f, n)| serde_json::json!({"name": format!("imputed cells — {f}"), "value": n})),
+    );
+    let km = &run.kmeans;
+    let reference = run.reference.as_ref().map(|r| {
+        serde_json::json!({
+            "name": r.name,
+            "kmeans_ari": format!("{:.3}", r.kmeans.ari), "kmeans_nmi": format!("{:.3}", r.kmeans.nmi),
+            "dbscan_ari": format!("{:.3}", r.dbscan.ari),
+        })
+    });
+    let context = serde_json::json!({
+        "job": run.job.name,
+        "as_of": run.as_of.to_string(),
+        "seed": run.seed,
+        "primary": format!("{:?}", run.job.primary).to_lowercase(),
+        "customers": run.features.len(),
+        "transactions": run.features.transactions_used,
+        "revenue": money(run.features.facts.monetary.iter().sum()),
+        "k": km.k,
+        "k_reason": km.reason,
+        "outliers": run.dbscan.noise,
+        "ari": format!("{:.3}", run.kmeans_labels.agreement.ari),
+        "nmi": format!("{:.3}", run.kmeans_labels.agreement.nmi),
+        "dbscan_ari": format!("{:.3}", run.dbscan_labels.agreement.ari),
+        "dbscan_nmi": format!("{:.3}", run.dbscan_labels.agreement.nmi),
+        "reference": reference,
+        "warnings": run.warnings,
+        "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),
+        "charts": charts_out,
+        "rule_sets": rule_sets,
+        "cut_points": cut_points,
+        "crosstabs": run.kmeans_labels.crosstabs.iter().map(|t| crosstab_table(run, t)).collect::<Vec<_>>(),
+        "eps": format!("{:.3}", run.dbscan.eps),
+        "eps_source": if run.dbscan.eps_automatic { "from the knee of the k-distance curve" } else { "set by the job" },
+        "min_points": run.dbscan.min_points,
+        "dbscan_clusters": run.dbscan.clusters,
+        "top_outliers": top_outliers(run, 10),
+        "k_scores": km.scores.iter().map(|s| serde_json::json!({
+            "k": s.k, "chosen": s.k == km.k,
+            "silhouette": optional(s.silhouette, 3), "ch": optional(s.calinski_harabasz, 1),
+            "db": optional(s.davies_bouldin, 3), "inertia": format!("{:.1}", s.inertia),
+        })).collect::<Vec<_>>(),
+        "silhouette_sample": km.silhouette_sample,
+        "features": run.matrix.names,
+        "quality": quality,
+        "timings": run.timings.iter().map(|(stage, s)| serde_json::json!({"stage": stage, "seconds": format!("{s:.2}")})).collect::<Vec<_>>(),
+    });
+    let mut env = minijinja::Environment::new();
+    env.add_template("index.html", TEMPLATE)
+        .map_err(|e| Error::Data(format!("report template: {e}")))?;
+    let html = env
+        .get_template("index.html")
+        .and_then(|t| t.render(context))
+        .map_err(|e| Error::Data(format!("rendering the report: {e}")))?;
+    let path = dir.join("index.html");
+    std::fs::write(&path, html).map_err(|e| output_error(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_to_the_cent() {
+        assert_eq!(money(1234567.891), "1,234,567.89");
+        assert_eq!(money(-5.5), "-5.50");
+        assert_eq!(money(0.0), "0.00");
+    }
+}

@@ -1,0 +1,207 @@
+//! summary.json: the machine-readable result of a run (SPEC §8 keys and more).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cluster::KScore;
+use crate::label::{Agreement, ClusterProfile, Labelling};
+use crate::load::DataQuality;
+use crate::rules::{ScoreCuts, SegmentInfo};
+use crate::RunResult;
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub job: String,
+    pub as_of: String,
+    pub seed: u64,
+    pub primary: String,
+    pub customers: usize,
+    pub transactions: usize,
+    /// Net revenue in the as-of window, rounded to the cent.
+    pub revenue: f64,
+    pub features: Vec<String>,
+    pub kmeans: KmeansSummary,
+    pub dbscan: DbscanSummary,
+    /// Agreement of the k-means clusters with the classic RFM groups.
+    pub agreement: Agreement,
+    pub agreement_dbscan: Agreement,
+    /// Agreement with a known segmentation given in the job (e.g. the generator's planted groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_reference: Option<ReferenceSummary>,
+    pub rfm_cut_points: ScoreCuts,
+    pub rule_sets: Vec<RuleSetSummary>,
+    pub clusters: Vec<ClusterSummary>,
+    pub dbscan_clusters: Vec<ClusterSummary>,
+    pub data_quality: DataQuality,
+    pub imputed_cells: BTreeMap<String, usize>,
+    pub dropped_features: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct KmeansSummary {
+    pub k: usize,
+    pub silhouette: Option<f64>,
+    pub calinski_harabasz: Option<f64>,
+    pub davies_bouldin: Option<f64>,
+    pub inertia: f64,
+    pub silhouette_sample: usize,
+    pub reason: String,
+    pub k_scores: Vec<KScore>,
+}
+
+#[derive(Serialize)]
+pub struct DbscanSummary {
+    pub eps: f64,
+    pub eps_automatic: bool,
+    pub min_points: usize,
+    pub clusters: usize,
+    pub noise: usize,
+    pub sample_size: usize,
+}
+
+#[derive(Serialize)]
+pub struct ReferenceSummary {
+    pub name: String,
+    pub kmeans: Agreement,
+    pub dbscan: Agreement,
+}
+
+#[derive(Serialize)]
+pub struct RuleSetSummary {
+    pub name: String,
+    pub segments: Vec<SegmentSummary>,
+}
+
+#[derive(Serialize)]
+pub struct SegmentSummary {
+    #[serde(flatten)]
+    pub info: SegmentInfo,
+    pub customers: usize,
+    pub revenue_share: f64,
+}
+
+#[derive(Serialize)]
+pub struct ClusterSummary {
+    pub id: Option<usize>,
+    pub name: String,
+    pub size: usize,
+    pub share: f64,
+    pub revenue_share: f64,
+    pub label: String,
+    pub label_share: f64,
+    pub rfm_name: String,
+    pub mean: BTreeMap<String, Option<f64>>,
+    pub median: BTreeMap<String, Option<f64>>,
+    pub z: BTreeMap<String, Option<f64>>,
+}
+
+fn cents(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn clusters(labelling: &Labelling) -> Vec<ClusterSummary> {
+    labelling.clusters.iter().map(cluster).collect()
+}
+
+fn cluster(p: &ClusterProfile) -> ClusterSummary {
+    let by_feature = |f: fn(&crate::label::FeatureStat) -> Option<f64>| {
+        p.features.iter().map(|s| (s.name.clone(), f(s))).collect()
+    };
+    ClusterSummary {
+        id: p.id,
+        name: p.name.clone(),
+        size: p.size,
+        share: p.share,
+        revenue_share: p.revenue_share,
+        label: p.label.clone(),
+        label_share: p.label_share,
+        rfm_name: p.rfm_name.clone(),
+        mean: by_feature(|s| s.mean),
+        median: by_feature(|s| s.median),
+        z: by_feature(|s| s.z),
+    }
+}
+
+pub fn rule_set_summaries(run: &RunResult) -> Vec<RuleSetSummary> {
+    let total: f64 = run.features.facts.monetary.iter().sum();
+    run.rules
+        .sets
+        .iter()
+        .map(|set| RuleSetSummary {
+            name: set.name.clone(),
+            segments: set
+                .segments
+                .iter()
+                .map(|info| {
+                    let rows: Vec<usize> = (0..set.labels.len())
+                        .filter(|&i| set.labels[i] == info.name)
+                        .collect();
+                    let revenue: f64 = rows.iter().map(|&i| run.features.facts.monetary[i]).sum();
+                    SegmentSummary {
+                        info: info.clone(),
+                        customers: rows.len(),
+                        revenue_share: if total.abs() > 0.0 {
+                            revenue / total
+                        } else {
+                            0.0
+                        },
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn build(run: &RunResult) -> Summary {
+    let km = &run.kmeans;
+    Summary {
+        job: run.job.name.clone(),
+        as_of: run.as_of.to_string(),
+        seed: run.seed,
+        primary: format!("{:?}", run.job.primary).to_lowercase(),
+        customers: run.features.len(),
+        transactions: run.features.transactions_used,
+        revenue: cents(run.features.facts.monetary.iter().sum()),
+        features: run.matrix.names.clone(),
+        kmeans: KmeansSummary {
+            k: km.k,
+            silhouette: km.chosen.silhouette,
+            calinski_harabasz: km.chosen.calinski_harabasz,
+            davies_bouldin: km.chosen.davies_bouldin,
+            inertia: km.chosen.inertia,
+            silhouette_sample: km.silhouette_sample,
+            reason: km.reason.clone(),
+            k_scores: km.scores.clone(),
+        },
+        dbscan: DbscanSummary {
+            eps: run.dbscan.eps,
+            eps_automatic: run.dbscan.eps_automatic,
+            min_points: run.dbscan.min_points,
+            clusters: run.dbscan.clusters,
+            noise: run.dbscan.noise,
+            sample_size: run.dbscan.sample_size,
+        },
+        agreement: run.kmeans_labels.agreement,
+        agreement_dbscan: run.dbscan_labels.agreement,
+        agreement_reference: run.reference.as_ref().map(|r| ReferenceSummary {
+            name: r.name.clone(),
+            kmeans: r.kmeans,
+            dbscan: r.dbscan,
+        }),
+        rfm_cut_points: run.rules.rfm.cuts.clone(),
+        rule_sets: rule_set_summaries(run),
+        clusters: clusters(&run.kmeans_labels),
+        dbscan_clusters: clusters(&run.dbscan_labels),
+        data_quality: run.quality.clone(),
+        imputed_cells: run.fit_report.imputed.clone(),
+        dropped_features: run
+            .preparation
+            .dropped
+            .iter()
+            .map(|d| format!("{} ({})", d.name, d.reason))
+            .collect(),
+        warnings: run.warnings.clone(),
+    }
+}

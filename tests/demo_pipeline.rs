@@ -1,0 +1,135 @@
+//! The demo job on the bundled data: every report file, the SPEC's summary keys, recovery of
+//! the planted groups, and byte-identical assignments for the same seed.
+
+use std::path::Path;
+
+use segmenta::job::Job;
+use segmenta::RunOptions;
+
+fn run_demo(output: &Path) -> std::path::PathBuf {
+    let job =
+        Job::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml")).unwrap();
+    let options = RunOptions {
+        output_root: output.to_path_buf(),
+        as_of: None,
+        seed: None,
+        quiet: true,
+    };
+    segmenta::run(&job, &options).unwrap().1
+}
+
+#[test]
+fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
+    let first_root = tempfile::tempdir().unwrap();
+    let report = run_demo(first_root.path());
+    assert!(report.ends_with("demo/2026-01-01"), "{}", report.display());
+    for file in [
+        "index.html",
+        "summary.json",
+        "assignments.csv",
+        "assignments.parquet",
+        "model.json",
+        "run.log",
+    ] {
+        assert!(report.join(file).is_file(), "missing {file}");
+    }
+    for chart in [
+        "sizes_revenue",
+        "pca",
+        "profile",
+        "clusters_vs_rfm",
+        "rf_grid",
+        "k_selection",
+        "k_distance",
+    ] {
+        for ext in ["png", "svg"] {
+            assert!(
+                report.join(format!("charts/{chart}.{ext}")).is_file(),
+                "missing chart {chart}.{ext}"
+            );
+        }
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    for key in [
+        "customers",
+        "revenue",
+        "as_of",
+        "features",
+        "kmeans",
+        "dbscan",
+        "agreement",
+        "clusters",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    for key in [
+        "k",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "inertia",
+        "k_scores",
+    ] {
+        assert!(
+            summary["kmeans"].get(key).is_some(),
+            "summary.json kmeans lacks {key}"
+        );
+    }
+    for key in ["eps", "min_points", "clusters", "noise"] {
+        assert!(
+            summary["dbscan"].get(key).is_some(),
+            "summary.json dbscan lacks {key}"
+        );
+    }
+    for key in ["ari", "nmi"] {
+        assert!(
+            summary["agreement"][key].is_f64(),
+            "summary.json agreement lacks {key}"
+        );
+    }
+    for cluster in summary["clusters"].as_array().unwrap() {
+        for key in [
+            "id",
+            "size",
+            "revenue_share",
+            "label",
+            "label_share",
+            "rfm_name",
+            "mean",
+        ] {
+            assert!(cluster.get(key).is_some(), "cluster lacks {key}");
+        }
+    }
+    let customers = summary["customers"].as_u64().unwrap() as usize;
+    let sizes: u64 = summary["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        sizes as usize, customers,
+        "cluster sizes add up to the customer count"
+    );
+    let ari = summary["agreement_reference"]["kmeans"]["ari"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        ari >= 0.8,
+        "ARI between k-means and the planted groups is {ari}"
+    );
+
+    let assignments = std::fs::read_to_string(report.join("assignments.csv")).unwrap();
+    assert_eq!(assignments.lines().count(), customers + 1);
+    assert!(assignments.starts_with("customer_id,segment,kmeans_cluster,dbscan_cluster"));
+
+    let second_root = tempfile::tempdir().unwrap();
+    let again = run_demo(second_root.path());
+    assert_eq!(
+        assignments,
+        std::fs::read_to_string(again.join("assignments.csv")).unwrap(),
+        "same seed, same assignments"
+    );
+}
