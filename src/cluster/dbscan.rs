@@ -177,6 +177,15 @@ fn renumber_by_size(labels: Vec<Option<usize>>) -> (Vec<Option<usize>>, usize) {
     )
 }
 
+/// k-d trees prune well in a few dimensions and degrade to a slow linear scan in many.
+fn nn_algorithm(dimensions: usize) -> CommonNearestNeighbour {
+    if dimensions <= 16 {
+        CommonNearestNeighbour::KdTree
+    } else {
+        CommonNearestNeighbour::LinearSearch
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,14 +196,5 @@ mod tests {
         curve.extend((0..10).map(|i| 2.0 + i as f64 * 1.0));
         let k = knee(&curve);
         assert!((88..=91).contains(&k), "knee at {k}");
-    }
-}
-
-/// k-d trees prune well in a few dimensions and degrade to a slow linear scan in many.
-fn nn_algorithm(dimensions: usize) -> CommonNearestNeighbour {
-    if dimensions <= 16 {
-        CommonNearestNeighbour::KdTree
-    } else {
-        CommonNearestNeighbour::LinearSearch
     }
 }

@@ -15,7 +15,7 @@ pub use export::assignments_frame;
 pub use html::{money, percent};
 
 use crate::error::{output_error, Result};
-use crate::label::{cluster_name, Labelling};
+use crate::label::Labelling;
 use crate::model::SavedModel;
 use crate::RunResult;
 
@@ -350,13 +350,4 @@ fn rf_grid(run: &RunResult) -> charts::RfGrid {
         group_of_cell: run.rules.rf_grid.clone(),
         title: "Customers by R and F score".into(),
     }
-}
-
-/// The names of clusters as the exports show them (used by tests and the CLI).
-pub fn segment_names(labelling: &Labelling) -> Vec<String> {
-    labelling
-        .clusters
-        .iter()
-        .map(|c| cluster_name(c.id))
-        .collect()
 }
