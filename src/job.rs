@@ -486,7 +486,7 @@ fn with_suggestion(message: &str) -> String {
         return message.to_string();
     };
     let unknown = &rest[..end];
-    let expected: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+    let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
     format!("{}{}", message.trim_end(), suggest(unknown, &expected))
 }
 

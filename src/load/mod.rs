@@ -170,7 +170,12 @@ fn load_transactions(
     let mut has_time = true;
     for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
         let customer = ids(&raw, &spec.customer_id)?;
-        let times = parse::datetimes(&raw, &spec.timestamp, spec.timestamp_format.as_deref())?;
+        let times = parse::datetimes(
+            &raw,
+            &spec.timestamp,
+            spec.timestamp_format.as_deref(),
+            "timestamp_format",
+        )?;
         has_time &= times.has_time;
         quality
             .date_formats
@@ -309,11 +314,16 @@ fn customer_frame(
     if let Some(c) = &spec.birth_year {
         add_f64("birth_year", parse::numbers(raw, c)?);
     } else if let Some(c) = &spec.birth_date {
-        let years = parse::datetimes(raw, c, spec.birth_date_format.as_deref())?
-            .values
-            .iter()
-            .map(|d| d.map(|d| d.year() as f64))
-            .collect();
+        let years = parse::datetimes(
+            raw,
+            c,
+            spec.birth_date_format.as_deref(),
+            "birth_date_format",
+        )?
+        .values
+        .iter()
+        .map(|d| d.map(|d| d.year() as f64))
+        .collect();
         add_f64("birth_year", years);
     }
     if let Some(c) = &spec.age {
@@ -323,11 +333,16 @@ fn customer_frame(
         add_f64("income", parse::numbers(raw, c)?);
     }
     if let Some(c) = &spec.signup_date {
-        let days = parse::datetimes(raw, c, spec.signup_date_format.as_deref())?
-            .values
-            .iter()
-            .map(|d| d.map(|d| day_number(&d) as f64))
-            .collect();
+        let days = parse::datetimes(
+            raw,
+            c,
+            spec.signup_date_format.as_deref(),
+            "signup_date_format",
+        )?
+        .values
+        .iter()
+        .map(|d| d.map(|d| day_number(&d) as f64))
+        .collect();
         add_f64("signup_day", days);
     }
     if let Some(c) = &spec.recency_days {
@@ -412,11 +427,12 @@ fn load_campaigns(
             Column::new("campaign_id".into(), parse::text(&raw, &spec.campaign_id)?),
         ];
         if let Some(c) = &spec.sent_at {
-            let days: Vec<Option<i32>> = parse::datetimes(&raw, c, spec.sent_at_format.as_deref())?
-                .values
-                .iter()
-                .map(|d| d.as_ref().map(day_number))
-                .collect();
+            let days: Vec<Option<i32>> =
+                parse::datetimes(&raw, c, spec.sent_at_format.as_deref(), "sent_at_format")?
+                    .values
+                    .iter()
+                    .map(|d| d.as_ref().map(day_number))
+                    .collect();
             columns.push(Column::new("sent_day".into(), days));
         }
         for (role, col) in [
@@ -447,7 +463,12 @@ fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Resu
     let mut frames = Vec::new();
     for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
-        let times = parse::datetimes(&raw, &spec.timestamp, spec.timestamp_format.as_deref())?;
+        let times = parse::datetimes(
+            &raw,
+            &spec.timestamp,
+            spec.timestamp_format.as_deref(),
+            "timestamp_format",
+        )?;
         quality
             .date_formats
             .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());

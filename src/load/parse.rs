@@ -181,7 +181,13 @@ const DATE_FORMATS: &[&str] = &[
     "%Y%m%d",
 ];
 
-pub fn datetimes(raw: &RawFile, name: &str, format: Option<&str>) -> Result<ParsedTimes> {
+/// `format_key` is the job key that sets this column's format, named in errors.
+pub fn datetimes(
+    raw: &RawFile,
+    name: &str,
+    format: Option<&str>,
+    format_key: &str,
+) -> Result<ParsedTimes> {
     let col = column(raw, name)?;
     if matches!(col.dtype(), DataType::Date | DataType::Datetime(_, _)) {
         return typed_datetimes(raw, name, col);
@@ -193,7 +199,7 @@ pub fn datetimes(raw: &RawFile, name: &str, format: Option<&str>) -> Result<Pars
         .collect();
     let format = match format {
         Some(f) => f.to_string(),
-        None => detect_format(raw, name, &trimmed)?,
+        None => detect_format(raw, name, &trimmed, format_key)?,
     };
     let has_time = ["%H", "%I", "%T", "%R"].iter().any(|t| format.contains(t));
     let values = trimmed
@@ -251,7 +257,12 @@ pub fn parse_datetime(text: &str, format: &str) -> Option<NaiveDateTime> {
 
 /// The first format that reads every value; an error when none does, or when both a day-first
 /// and a month-first format read every value (03/04/2024 could be either).
-fn detect_format(raw: &RawFile, name: &str, cells: &[Option<&str>]) -> Result<String> {
+fn detect_format(
+    raw: &RawFile,
+    name: &str,
+    cells: &[Option<&str>],
+    format_key: &str,
+) -> Result<String> {
     let values: Vec<&str> = cells.iter().flatten().copied().collect();
     let Some(first) = values.first() else {
         return Err(input_error(
@@ -269,7 +280,7 @@ fn detect_format(raw: &RawFile, name: &str, cells: &[Option<&str>]) -> Result<St
     let Some(&chosen) = candidates.first() else {
         return Err(input_error(
             &raw.path,
-            format!("column '{name}': cannot tell the date format of values like '{}'; set it with the job's *_format key, e.g. \"%d/%m/%Y %H:%M\"", clip(first)),
+            format!("column '{name}': cannot tell the date format of values like '{}'; set it with the job's `{format_key}` key, e.g. \"%d/%m/%Y %H:%M\"", clip(first)),
         ));
     };
     let fits_all = |f: &str| values.iter().all(|v| parse_datetime(v, f).is_some());
@@ -281,7 +292,7 @@ fn detect_format(raw: &RawFile, name: &str, cells: &[Option<&str>]) -> Result<St
     {
         return Err(input_error(
             &raw.path,
-            format!("column '{name}': dates like '{}' read both day-first ({chosen}) and month-first ({swapped}); set the job's *_format key to say which", clip(first)),
+            format!("column '{name}': dates like '{}' read both day-first ({chosen}) and month-first ({swapped}); set the job's `{format_key}` key to say which", clip(first)),
         ));
     }
     Ok(chosen.to_string())
