@@ -80,6 +80,15 @@ pub fn money(value: f64) -> String {
     )
 }
 
+/// A cut point as an analyst writes it: whole numbers plain, money to the cent.
+fn cut(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 fn optional(value: Option<f64>, decimals: usize) -> String {
     value.map_or("–".into(), |v| format!("{v:.decimals$}"))
 }
@@ -228,8 +237,8 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         cells: ranges
             .iter()
             .map(|r| match (r.min, r.max) {
-                (Some(lo), Some(hi)) if lo == hi => format!("{lo} ({})", r.customers),
-                (Some(lo), Some(hi)) => format!("{lo} – {hi} ({})", r.customers),
+                (Some(lo), Some(hi)) if lo == hi => format!("{} ({})", cut(lo), r.customers),
+                (Some(lo), Some(hi)) => format!("{} – {} ({})", cut(lo), cut(hi), r.customers),
                 _ => "unused".into(),
             })
             .collect(),
