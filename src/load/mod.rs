@@ -142,6 +142,23 @@ fn optional_numbers(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<O
     name.as_deref().map(|n| parse::numbers(raw, n)).transpose()
 }
 
+/// A date column parsed (format given or detected) and each date turned into a value.
+fn mapped_dates<T>(
+    raw: &RawFile,
+    column: &str,
+    format: &Option<String>,
+    format_key: &str,
+    map: impl Fn(&NaiveDateTime) -> T,
+) -> Result<Vec<Option<T>>> {
+    Ok(
+        parse::datetimes(raw, column, format.as_deref(), format_key)?
+            .values
+            .iter()
+            .map(|d| d.as_ref().map(&map))
+            .collect(),
+    )
+}
+
 fn day_number(ts: &NaiveDateTime) -> i32 {
     (ts.date() - chrono::NaiveDate::default()).num_days() as i32
 }
@@ -303,27 +320,15 @@ fn customer_frame(
 ) -> Result<DataFrame> {
     let id = ids(raw, &spec.customer_id)?;
     let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
-    quality.drop_rows(
-        "customers",
-        "blank or sentinel customer id",
-        keep.iter().filter(|k| !**k).count(),
-    );
     let mut columns = vec![Column::new("customer_id".into(), id)];
     let mut add_f64 =
         |name: &str, values: Vec<Option<f64>>| columns.push(Column::new(name.into(), values));
     if let Some(c) = &spec.birth_year {
         add_f64("birth_year", parse::numbers(raw, c)?);
     } else if let Some(c) = &spec.birth_date {
-        let years = parse::datetimes(
-            raw,
-            c,
-            spec.birth_date_format.as_deref(),
-            "birth_date_format",
-        )?
-        .values
-        .iter()
-        .map(|d| d.map(|d| d.year() as f64))
-        .collect();
+        let years = mapped_dates(raw, c, &spec.birth_date_format, "birth_date_format", |d| {
+            d.year() as f64
+        })?;
         add_f64("birth_year", years);
     }
     if let Some(c) = &spec.age {
@@ -333,16 +338,13 @@ fn customer_frame(
         add_f64("income", parse::numbers(raw, c)?);
     }
     if let Some(c) = &spec.signup_date {
-        let days = parse::datetimes(
+        let days = mapped_dates(
             raw,
             c,
-            spec.signup_date_format.as_deref(),
+            &spec.signup_date_format,
             "signup_date_format",
-        )?
-        .values
-        .iter()
-        .map(|d| d.map(|d| day_number(&d) as f64))
-        .collect();
+            |d| day_number(d) as f64,
+        )?;
         add_f64("signup_day", days);
     }
     if let Some(c) = &spec.recency_days {
@@ -374,9 +376,13 @@ fn customer_frame(
         columns.push(Column::new(name.into(), parse::text(raw, name)?));
     }
     let frame = DataFrame::new_infer_height(columns).context("building the customers table")?;
-    frame
-        .filter(&BooleanChunked::from_slice("keep".into(), &keep))
-        .context("dropping customers without id")
+    keep_rows(
+        frame,
+        &keep,
+        quality,
+        "customers",
+        "blank or sentinel customer id",
+    )
 }
 
 /// Several columns summed per row; a row where every column is blank stays blank.
@@ -417,22 +423,12 @@ fn load_campaigns(
     for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
-        quality.drop_rows(
-            TABLE,
-            "blank or sentinel customer id",
-            keep.iter().filter(|k| !**k).count(),
-        );
         let mut columns = vec![
             Column::new("customer_id".into(), id),
             Column::new("campaign_id".into(), parse::text(&raw, &spec.campaign_id)?),
         ];
         if let Some(c) = &spec.sent_at {
-            let days: Vec<Option<i32>> =
-                parse::datetimes(&raw, c, spec.sent_at_format.as_deref(), "sent_at_format")?
-                    .values
-                    .iter()
-                    .map(|d| d.as_ref().map(day_number))
-                    .collect();
+            let days = mapped_dates(&raw, c, &spec.sent_at_format, "sent_at_format", day_number)?;
             columns.push(Column::new("sent_day".into(), days));
         }
         for (role, col) in [
@@ -449,11 +445,13 @@ fn load_campaigns(
             }
         }
         let frame = DataFrame::new_infer_height(columns).context("building the campaigns table")?;
-        frames.push(
-            frame
-                .filter(&BooleanChunked::from_slice("keep".into(), &keep))
-                .context("campaigns")?,
-        );
+        frames.push(keep_rows(
+            frame,
+            &keep,
+            quality,
+            TABLE,
+            "blank or sentinel customer id",
+        )?);
     }
     concat_frames(frames, TABLE)
 }
@@ -476,11 +474,6 @@ fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Resu
         let keep: Vec<bool> = (0..raw.frame.height())
             .map(|i| id[i].is_some() && times.values[i].is_some())
             .collect();
-        quality.drop_rows(
-            TABLE,
-            "blank customer id or timestamp",
-            keep.iter().filter(|k| !**k).count(),
-        );
         let days: Vec<Option<i32>> = times
             .values
             .iter()
@@ -501,13 +494,29 @@ fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Resu
             Column::new("event_type".into(), kinds),
         ])
         .context("building the events table")?;
-        frames.push(
-            frame
-                .filter(&BooleanChunked::from_slice("keep".into(), &keep))
-                .context("events")?,
-        );
+        frames.push(keep_rows(
+            frame,
+            &keep,
+            quality,
+            TABLE,
+            "blank customer id or timestamp",
+        )?);
     }
     concat_frames(frames, TABLE)
+}
+
+/// The rows marked `keep`; the others are counted as dropped for `reason`.
+fn keep_rows(
+    frame: DataFrame,
+    keep: &[bool],
+    quality: &mut DataQuality,
+    table: &str,
+    reason: &str,
+) -> Result<DataFrame> {
+    quality.drop_rows(table, reason, keep.iter().filter(|k| !**k).count());
+    frame
+        .filter(&BooleanChunked::from_slice("keep".into(), keep))
+        .context(format!("{table}: dropping rows ({reason})"))
 }
 
 fn concat_frames(frames: Vec<DataFrame>, table: &str) -> Result<DataFrame> {
