@@ -229,27 +229,34 @@ fn default_peak_months() -> Vec<u32> {
     vec![11, 12]
 }
 
+/// `[rules]`: which rule sets to compute, how R, F and M are scored, the job's own rules, and
+/// `[rules.<preset>]` tables that override a preset's thresholds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RuleOptions {
     #[serde(default = "default_presets")]
     pub presets: Vec<String>,
+    #[serde(default)]
+    pub scoring: ScoringOptions,
     #[serde(default)]
     pub custom: Vec<CustomRule>,
     /// Name of the segment that catches customers no custom rule matches.
     #[serde(default = "default_custom_default")]
     pub custom_default: String,
-    #[serde(default)]
-    pub lifecycle: LifecycleThresholds,
+    /// Every other key must be a table named after a preset in `presets` (checked in
+    /// `rules::check`, which knows each preset's thresholds); serde cannot deny unknown keys
+    /// next to a flattened map, so the check names and suggests them instead.
+    #[serde(flatten)]
+    pub thresholds: BTreeMap<String, toml::Value>,
 }
 
 impl Default for RuleOptions {
     fn default() -> Self {
         Self {
             presets: default_presets(),
+            scoring: ScoringOptions::default(),
             custom: Vec::new(),
             custom_default: default_custom_default(),
-            lifecycle: LifecycleThresholds::default(),
+            thresholds: BTreeMap::new(),
         }
     }
 }
@@ -266,24 +273,84 @@ fn default_custom_default() -> String {
 pub struct CustomRule {
     pub name: String,
     pub when: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
 }
 
-/// Upper bounds (inclusive, in days since the last purchase) of the lifecycle stages.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+/// `[rules.scoring]`: how R, F and M values become scores 1..bins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LifecycleThresholds {
-    pub active_days: i64,
-    pub pre_churn_days: i64,
-    pub churn_days: i64,
+pub struct ScoringOptions {
+    #[serde(default = "default_bins")]
+    pub bins: u8,
+    #[serde(default)]
+    pub method: ScoreMethod,
+    /// Explicit cut points: `bins - 1` ascending inclusive upper bounds in original units.
+    #[serde(default)]
+    pub r_cuts: Option<Vec<f64>>,
+    #[serde(default)]
+    pub f_cuts: Option<Vec<f64>>,
+    #[serde(default)]
+    pub m_cuts: Option<Vec<f64>>,
 }
 
-impl Default for LifecycleThresholds {
+impl Default for ScoringOptions {
     fn default() -> Self {
         Self {
-            active_days: 60,
-            pre_churn_days: 120,
-            churn_days: 180,
+            bins: default_bins(),
+            method: ScoreMethod::default(),
+            r_cuts: None,
+            f_cuts: None,
+            m_cuts: None,
         }
+    }
+}
+
+fn default_bins() -> u8 {
+    5
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScoreMethod {
+    /// Quantiles over customers (pandas `qcut`); a value shared by many customers keeps one score.
+    #[default]
+    Quantile,
+    /// Quantiles over the distinct values, each value counted once.
+    Distinct,
+}
+
+impl ScoringOptions {
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if !(2..=9).contains(&self.bins) {
+            return Err(format!(
+                "[rules.scoring] bins = {}: need 2 to 9 (one digit per score in the RFM cell)",
+                self.bins
+            ));
+        }
+        for (key, cuts) in [
+            ("r_cuts", &self.r_cuts),
+            ("f_cuts", &self.f_cuts),
+            ("m_cuts", &self.m_cuts),
+        ] {
+            let Some(cuts) = cuts else { continue };
+            if cuts.len() != self.bins as usize - 1 {
+                return Err(format!(
+                    "[rules.scoring] {key} has {} cut points; {} bins need {}",
+                    cuts.len(),
+                    self.bins,
+                    self.bins - 1
+                ));
+            }
+            if cuts.iter().any(|c| !c.is_finite()) || cuts.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!(
+                    "[rules.scoring] {key} = {cuts:?}: need finite numbers in strictly ascending order"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -469,6 +536,7 @@ impl Job {
                 ));
             }
         }
+        self.rules.scoring.validate()?;
         if self.discovery.n_runs == 0 {
             return Err("[discovery] n_runs must be at least 1".into());
         }
@@ -492,9 +560,17 @@ fn with_suggestion(message: &str) -> String {
 
 /// ", did you mean `x`?" for the closest candidate, or nothing when none is close.
 pub fn suggest(unknown: &str, candidates: &[&str]) -> String {
+    // A key cut short ("active" for "active_days") counts as one edit away.
+    let distance = |c: &str| {
+        if unknown.len() >= 3 && c.starts_with(unknown) {
+            1
+        } else {
+            strsim::levenshtein(unknown, c)
+        }
+    };
     candidates
         .iter()
-        .map(|c| (strsim::levenshtein(unknown, c), *c))
+        .map(|c| (distance(c), *c))
         .filter(|(d, c)| *d <= 3.max(c.len() / 3))
         .min()
         .map(|(_, c)| format!(" (did you mean `{c}`?)"))

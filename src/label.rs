@@ -46,6 +46,8 @@ pub struct CrossTable {
     pub rows: Vec<String>,
     pub columns: Vec<String>,
     pub counts: Vec<Vec<usize>>,
+    /// How closely the clusters follow this rule set.
+    pub agreement: Agreement,
 }
 
 impl CrossTable {
@@ -175,8 +177,11 @@ fn profile(
         (!v.is_empty()).then(|| crate::features::percentile(&v, 0.5))
     };
     let (median_r, median_f) = (median_score(&rules.rfm.r), median_score(&rules.rfm.f));
+    let bins = rules.rfm.bins();
     let rfm_name = match (median_r, median_f) {
-        (Some(r), Some(f)) => rules.rf_grid[score_index(r)][score_index(f)].clone(),
+        (Some(r), Some(f)) => rules
+            .map
+            .rf_cell_name(score_of_median(r, bins), score_of_median(f, bins)),
         _ => NO_PURCHASE.to_string(),
     };
     let features = table
@@ -206,8 +211,8 @@ fn profile(
 }
 
 /// A median score of 3.5 rounds half up, to 4.
-fn score_index(median: f64) -> usize {
-    (median.round() as usize).clamp(1, 5) - 1
+fn score_of_median(median: f64, bins: u8) -> u8 {
+    (median.round() as u8).clamp(1, bins)
 }
 
 fn stat(
@@ -267,5 +272,6 @@ fn crosstab(set: &RuleSet, assignment: &[Option<usize>], ids: &[Option<usize>]) 
         rows: ids.iter().map(|id| cluster_name(*id)).collect(),
         columns,
         counts,
+        agreement: agreement(assignment, &set.labels),
     }
 }

@@ -20,6 +20,60 @@ fn cdnow() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// Two presets and three rules of the analyst's own.
+const CDNOW_RULES: &str = r#"
+[rules]
+presets = ["classic-rfm-11", "value-tiers"]
+custom_default = "Rest"
+
+[rules.value-tiers]
+lost_days = 400
+
+[[rules.custom]]
+name = "Big spenders"
+when = "monetary >= 500"
+
+[[rules.custom]]
+name = "Loyal core"
+when = "f_score = 5 AND r_score >= 4"
+
+[[rules.custom]]
+name = "One and done"
+when = "frequency = 1 AND value_tiers_segment IN ('Lost', 'Inactive')"
+"#;
+
+/// Every rule set is in summary.json (segments, agreement) and in the report (its title, its
+/// cross-table header), the cut points too; each set's segment counts add up to all customers.
+fn assert_rule_sets_reported(result: &segmenta::RunResult, folder: &Path) {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap())
+            .unwrap();
+    let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    let sets = summary["rule_sets"].as_array().unwrap();
+    assert_eq!(sets.len(), result.rules.sets.len());
+    for (set, json) in result.rules.sets.iter().zip(sets) {
+        let counted: u64 = json["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["customers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(counted as usize, result.features.len(), "{}", set.name);
+        assert!(json["agreement"]["kmeans"]["ari"].is_f64(), "{}", set.name);
+        assert!(
+            html.contains(&format!("<h3>{}</h3>", set.title)),
+            "{}",
+            set.title
+        );
+        assert!(html.contains(&format!("<code>{}</code>", set.column_name())));
+    }
+    assert!(html.contains("RFM score cut points"));
+    let bounds = summary["rfm_cut_points"]["f"]["upper_bounds"]
+        .as_array()
+        .unwrap();
+    assert_eq!(bounds.len(), 4);
+}
+
 #[test]
 fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
     let Some(csv) = cdnow() else {
@@ -31,13 +85,14 @@ fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
     std::fs::write(
         &job_path,
         format!(
-            "name = \"cdnow\"\n[inputs.transactions]\npath = \"{}\"\ncustomer_id = \"customer_id\"\ntimestamp = \"date\"\namount = \"amount\"\n",
+            "name = \"cdnow\"\n[inputs.transactions]\npath = \"{}\"\ncustomer_id = \"customer_id\"\ntimestamp = \"date\"\namount = \"amount\"\n{CDNOW_RULES}",
             csv.display()
         ),
     )
     .unwrap();
     let job = Job::from_file(&job_path).unwrap();
     let (result, folder) = segmenta::run(&job, &options(dir.path())).unwrap();
+    assert_rule_sets_reported(&result, &folder);
     assert_eq!(
         result.features.len(),
         23_570,
@@ -62,13 +117,15 @@ fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
     let share = |name: &str| {
         groups.labels.iter().filter(|l| *l == name).count() as f64 / groups.labels.len() as f64
     };
-    // The cohort started in early 1997 and most never came back: hibernating dominates, and the
-    // groups that need a recent purchase are a minority.
+    // The cohort started in early 1997 and most never came back: hibernating and lost dominate,
+    // and the groups that need a recent purchase are a minority.
     assert!(
-        share("Hibernating") > 0.3,
-        "Hibernating {}",
-        share("Hibernating")
+        share("Hibernating") + share("Lost") > 0.3,
+        "Hibernating {} + Lost {}",
+        share("Hibernating"),
+        share("Lost")
     );
+    assert!(share("Lost") > 0.05, "Lost {}", share("Lost"));
     assert!(
         share("Champions") > 0.02 && share("Champions") < 0.25,
         "Champions {}",
@@ -106,4 +163,15 @@ fn pre_aggregated_customer_table_runs_without_transactions() {
     );
     assert!(result.kmeans.k >= 2);
     assert!(folder.join("assignments.csv").is_file());
+    assert!(
+        result.warnings.iter().any(|w| w.contains(
+            "rule preset value-tiers, segment 'New': `tenure_days` is unknown for every customer"
+        )),
+        "{:?}",
+        result.warnings
+    );
+    let tiers = result.rules.set("value-tiers").unwrap();
+    assert!(tiers.labels.iter().all(|l| l != "New"));
+    assert!(tiers.labels.iter().any(|l| l == "VIP"));
+    assert_rule_sets_reported(&result, &folder);
 }

@@ -472,6 +472,37 @@ pub fn events(events: &DataFrame, customer_ids: &[String], as_of_day: i32) -> Re
         .collect())
 }
 
+/// Days since the last event of any kind and since the last add-to-cart (rule columns for the
+/// temperature preset); None for customers without one.
+pub fn event_recency(
+    events: &DataFrame,
+    customer_ids: &[String],
+    as_of_day: i32,
+) -> Result<Vec<Feature>> {
+    let days_since = |day: Expr| (lit(as_of_day) - day).cast(DataType::Float64);
+    let aggregated = events
+        .clone()
+        .lazy()
+        .filter(col("day").lt(lit(as_of_day)))
+        .group_by([col("customer_id")])
+        .agg([
+            days_since(col("day").max()).alias("days_since_event"),
+            days_since(
+                col("day")
+                    .filter(col("event_type").eq(lit("add_to_cart")))
+                    .max(),
+            )
+            .alias("days_since_add_to_cart"),
+        ]);
+    let names = ["days_since_event", "days_since_add_to_cart"];
+    let values = aligned(customer_ids, aggregated, &names)?;
+    Ok(names
+        .iter()
+        .zip(values)
+        .map(|(name, v)| Feature::new(*name, FeatureGroup::Engagement, FeatureKind::Numeric, v))
+        .collect())
+}
+
 pub fn campaigns(
     campaigns: &DataFrame,
     customer_ids: &[String],

@@ -2,6 +2,7 @@
 //! them into the clustering matrix.
 
 mod aggregate;
+pub use aggregate::slug;
 mod demographic;
 mod prepare;
 
@@ -94,6 +95,8 @@ pub struct PurchaseFacts {
 pub struct FeatureTable {
     pub customer_ids: Vec<String>,
     pub features: Vec<Feature>,
+    /// Columns rule conditions may use but discovery never sees (days since the last event …).
+    pub rule_only: Vec<Feature>,
     pub facts: PurchaseFacts,
     pub as_of: NaiveDate,
     /// Things the analyst should know about the data (rows ignored, columns dropped).
@@ -133,6 +136,7 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
     let as_of_day = date_to_day(as_of);
     let mut notes = Vec::new();
     let mut features = Vec::new();
+    let mut rule_only = Vec::new();
     let mut facts = PurchaseFacts::default();
     let mut transactions_used = 0;
     if let Some(tx) = &inputs.transactions {
@@ -153,6 +157,7 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
     }
     if let Some(events) = &inputs.events {
         features.extend(aggregate::events(events, &customer_ids, as_of_day)?);
+        rule_only.extend(aggregate::event_recency(events, &customer_ids, as_of_day)?);
     }
     if let Some(campaigns) = &inputs.campaigns {
         features.extend(aggregate::campaigns(campaigns, &customer_ids, as_of_day)?);
@@ -176,6 +181,7 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
     Ok(FeatureTable {
         customer_ids,
         features,
+        rule_only,
         facts,
         as_of,
         notes,

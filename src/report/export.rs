@@ -48,12 +48,7 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         Column::new("rfm_cell".into(), cells),
     ];
     for set in &run.rules.sets {
-        let name = match set.name.as_str() {
-            "classic-rfm" => "rfm_group".to_string(),
-            "lifecycle" => "lifecycle_stage".to_string(),
-            other => format!("{}_segment", other.replace('-', "_")),
-        };
-        columns.push(Column::new(name.into(), &set.labels));
+        columns.push(Column::new(set.column_name().into(), &set.labels));
     }
     DataFrame::new_infer_height(columns).context("building the assignment table")
 }

@@ -7,11 +7,11 @@ use base64::Engine;
 use serde::Serialize;
 
 use super::charts::cluster_color;
-use super::summary::rule_set_summaries;
+use super::rules_section;
 use super::traits;
 use super::ChartFile;
 use crate::error::{output_error, Error, Result};
-use crate::label::{ClusterProfile, CrossTable};
+use crate::label::ClusterProfile;
 use crate::RunResult;
 
 const TEMPLATE: &str = include_str!("template.html");
@@ -35,19 +35,6 @@ struct Chart {
     title: String,
     caption: String,
     png: String,
-}
-
-#[derive(Serialize)]
-struct Row {
-    name: String,
-    cells: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct Table {
-    title: String,
-    columns: Vec<String>,
-    rows: Vec<Row>,
 }
 
 #[derive(Serialize)]
@@ -78,15 +65,6 @@ pub fn money(value: f64) -> String {
         if value < 0.0 { "-" } else { "" },
         cents % 100
     )
-}
-
-/// A cut point as an analyst writes it: whole numbers plain, money to the cent.
-fn cut(value: f64) -> String {
-    if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.2}")
-    }
 }
 
 fn optional(value: Option<f64>, decimals: usize) -> String {
@@ -125,38 +103,6 @@ fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
         revenue_share: percent(profile.revenue_share),
         traits: traits::distinctive(&run.features, profile, &run.kmeans_labels.base, 4),
         action,
-    }
-}
-
-fn crosstab_table(run: &RunResult, table: &CrossTable) -> Table {
-    let title = run
-        .rules
-        .set(&table.rule_set)
-        .map_or(table.rule_set.clone(), |s| s.title.clone());
-    let rows = table
-        .rows
-        .iter()
-        .zip(&table.counts)
-        .zip(table.row_shares())
-        .map(|((name, counts), shares)| Row {
-            name: name.clone(),
-            cells: counts
-                .iter()
-                .zip(shares)
-                .map(|(c, s)| {
-                    if *c == 0 {
-                        "·".into()
-                    } else {
-                        format!("{c} ({:.0} %)", 100.0 * s)
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    Table {
-        title,
-        columns: table.columns.clone(),
-        rows,
     }
 }
 
@@ -209,41 +155,6 @@ fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
 }
 
 pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
-    let summary_sets = rule_set_summaries(run);
-    let rule_sets: Vec<serde_json::Value> = run
-        .rules
-        .sets
-        .iter()
-        .zip(&summary_sets)
-        .map(|(set, summary)| {
-            serde_json::json!({
-                "title": set.title,
-                "segments": summary.segments.iter().map(|s| serde_json::json!({
-                    "name": s.info.name, "description": s.info.description, "action": s.info.action,
-                    "customers": s.customers, "revenue_share": percent(s.revenue_share),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let cuts = &run.rules.rfm.cuts;
-    let cut_points: Vec<Row> = [
-        ("R (days since last purchase)", &cuts.r),
-        ("F (orders)", &cuts.f),
-        ("M (net spend)", &cuts.m),
-    ]
-    .iter()
-    .map(|(name, ranges)| Row {
-        name: name.to_string(),
-        cells: ranges
-            .iter()
-            .map(|r| match (r.min, r.max) {
-                (Some(lo), Some(hi)) if lo == hi => format!("{} ({})", cut(lo), r.customers),
-                (Some(lo), Some(hi)) => format!("{} – {} ({})", cut(lo), cut(hi), r.customers),
-                _ => "unused".into(),
-            })
-            .collect(),
-    })
-    .collect();
     let mut charts_out = Vec::new();
     for chart in charts {
         let bytes = std::fs::read(&chart.png).map_err(|e| output_error(&chart.png, e))?;
@@ -290,16 +201,13 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         "k_reason": km.reason,
         "outliers": run.dbscan.noise,
         "ari": format!("{:.3}", run.kmeans_labels.agreement.ari),
-        "nmi": format!("{:.3}", run.kmeans_labels.agreement.nmi),
-        "dbscan_ari": format!("{:.3}", run.dbscan_labels.agreement.ari),
-        "dbscan_nmi": format!("{:.3}", run.dbscan_labels.agreement.nmi),
+        "ari_against": run.rules.rfm_groups().title,
         "reference": reference,
         "warnings": run.warnings,
         "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),
         "charts": charts_out,
-        "rule_sets": rule_sets,
-        "cut_points": cut_points,
-        "crosstabs": run.kmeans_labels.crosstabs.iter().map(|t| crosstab_table(run, t)).collect::<Vec<_>>(),
+        "rule_sets": rules_section::rule_sets(run),
+        "cut_points": rules_section::cut_points(run),
         "eps": format!("{:.3}", run.dbscan.eps),
         "eps_source": if run.dbscan.eps_automatic { "from the knee of the k-distance curve" } else { "set by the job" },
         "min_points": run.dbscan.min_points,

@@ -6,6 +6,7 @@ pub mod charts;
 mod export;
 mod html;
 mod projection;
+mod rules_section;
 pub mod summary;
 mod traits;
 
@@ -347,7 +348,9 @@ fn rf_grid(run: &RunResult) -> charts::RfGrid {
     }
     charts::RfGrid {
         counts,
-        group_of_cell: run.rules.rf_grid.clone(),
+        group_of_cell: std::array::from_fn(|r| {
+            std::array::from_fn(|f| run.rules.map.rf_cell_name(r as u8 + 1, f as u8 + 1))
+        }),
         title: "Customers by R and F score".into(),
     }
 }

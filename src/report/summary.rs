@@ -71,7 +71,21 @@ pub struct ReferenceSummary {
 #[derive(Serialize)]
 pub struct RuleSetSummary {
     pub name: String,
+    pub title: String,
+    /// "score map", "conditions" or "custom rules".
+    pub kind: String,
+    /// The column of this rule set in assignments.csv.
+    pub column: String,
+    pub thresholds: BTreeMap<String, f64>,
     pub segments: Vec<SegmentSummary>,
+    /// Agreement of the clusters with this rule set.
+    pub agreement: RuleSetAgreement,
+}
+
+#[derive(Serialize)]
+pub struct RuleSetAgreement {
+    pub kmeans: Agreement,
+    pub dbscan: Agreement,
 }
 
 #[derive(Serialize)]
@@ -79,6 +93,9 @@ pub struct SegmentSummary {
     #[serde(flatten)]
     pub info: SegmentInfo,
     pub customers: usize,
+    pub share: f64,
+    /// Net revenue, rounded to the cent.
+    pub revenue: f64,
     pub revenue_share: f64,
 }
 
@@ -126,11 +143,28 @@ fn cluster(p: &ClusterProfile) -> ClusterSummary {
 
 pub fn rule_set_summaries(run: &RunResult) -> Vec<RuleSetSummary> {
     let total: f64 = run.features.facts.monetary.iter().sum();
+    let agreement_with = |labelling: &Labelling, name: &str| {
+        labelling
+            .crosstabs
+            .iter()
+            .find(|c| c.rule_set == name)
+            .map(|c| c.agreement)
+            .unwrap_or(labelling.agreement)
+    };
+    let customers = run.features.len().max(1) as f64;
     run.rules
         .sets
         .iter()
         .map(|set| RuleSetSummary {
             name: set.name.clone(),
+            title: set.title.clone(),
+            kind: set.kind.clone(),
+            column: set.column_name(),
+            thresholds: set.thresholds.clone(),
+            agreement: RuleSetAgreement {
+                kmeans: agreement_with(&run.kmeans_labels, &set.name),
+                dbscan: agreement_with(&run.dbscan_labels, &set.name),
+            },
             segments: set
                 .segments
                 .iter()
@@ -142,6 +176,8 @@ pub fn rule_set_summaries(run: &RunResult) -> Vec<RuleSetSummary> {
                     SegmentSummary {
                         info: info.clone(),
                         customers: rows.len(),
+                        share: rows.len() as f64 / customers,
+                        revenue: cents(revenue),
                         revenue_share: if total.abs() > 0.0 {
                             revenue / total
                         } else {

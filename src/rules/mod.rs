@@ -1,30 +1,33 @@
-//! Stage 3 — rules: the analyst's classic segments (SPEC §4): RFM scores and cells, the R×F group
-//! map, lifecycle stages, and the job's own custom rules.
+//! Stage 3 — rules: the analyst's classic segments (SPEC §4). R, F and M scores with visible cut
+//! points (`rfm`), rule sets from preset data files (`preset`: score maps and ordered
+//! conditions), and the job's own rules, all evaluated over one rule table (`table`).
 
-mod custom;
-mod lifecycle;
-mod preset;
+mod conditions;
+pub mod preset;
 pub mod rfm;
+mod table;
 
-use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
-pub use lifecycle::stage as lifecycle_stage;
-pub use preset::Preset;
-use rfm::{Better, ScoreRange};
+pub use preset::{Preset, PresetKind, ScoreMap};
+use rfm::{Better, ScoreScale};
 
-use crate::error::{PolarsContext, Result};
+use crate::error::{Error, Result};
 use crate::features::FeatureTable;
 use crate::job::RuleOptions;
 
-/// The segment of customers without any purchase, outside the R×F grid.
+/// The segment of customers without any purchase, outside the score grid.
 pub const NO_PURCHASE: &str = "No purchase";
 
+/// How R, F and M were scored: the fitted scales new data is scored with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScoreCuts {
-    pub r: Vec<ScoreRange>,
-    pub f: Vec<ScoreRange>,
-    pub m: Vec<ScoreRange>,
+    pub r: ScoreScale,
+    pub f: ScoreScale,
+    pub m: ScoreScale,
 }
 
 pub struct RfmScores {
@@ -35,6 +38,10 @@ pub struct RfmScores {
 }
 
 impl RfmScores {
+    pub fn bins(&self) -> u8 {
+        self.cuts.r.bins
+    }
+
     pub fn cell(&self, i: usize) -> Option<String> {
         Some(format!("{}{}{}", self.r[i]?, self.f[i]?, self.m[i]?))
     }
@@ -45,21 +52,37 @@ pub struct SegmentInfo {
     pub name: String,
     pub description: String,
     pub action: String,
+    /// The segment's definition as written: score ranges or the condition.
+    pub rule: String,
 }
 
 /// One rule set's segment for every customer.
 pub struct RuleSet {
     pub name: String,
     pub title: String,
+    /// "score map", "conditions" or "custom rules".
+    pub kind: String,
+    /// Thresholds used (preset values with the job's overrides).
+    pub thresholds: BTreeMap<String, f64>,
     pub labels: Vec<String>,
     pub segments: Vec<SegmentInfo>,
 }
 
+impl RuleSet {
+    /// Its column in the assignment table and its name inside rule conditions.
+    pub fn column_name(&self) -> String {
+        match self.name.as_str() {
+            "classic-rfm" => "rfm_group".to_string(),
+            "lifecycle" => "lifecycle_stage".to_string(),
+            other => format!("{}_segment", crate::features::slug(other)),
+        }
+    }
+}
+
 pub struct RuleResults {
     pub rfm: RfmScores,
-    /// The R×F map the classic groups come from, `grid[r-1][f-1]`.
-    pub rf_grid: [[String; 5]; 5],
-    /// The first set is always the R×F group map that clusters are labelled against.
+    /// The score map clusters are labelled against; its set is `sets[0]`.
+    pub map: ScoreMap,
     pub sets: Vec<RuleSet>,
     pub warnings: Vec<String>,
 }
@@ -74,12 +97,94 @@ impl RuleResults {
     }
 }
 
-pub fn apply(
-    table: &FeatureTable,
-    options: &RuleOptions,
-    base_dir: &std::path::Path,
-) -> Result<RuleResults> {
+/// Loads the job's presets, checks the threshold tables against them and the maps against the
+/// scoring bins; the score map clusters are labelled against comes first (classic-rfm is added
+/// when the job lists none).
+pub fn presets(options: &RuleOptions, base_dir: &Path) -> Result<Vec<Preset>> {
+    let mut presets: Vec<Preset> = options
+        .presets
+        .iter()
+        .map(|p| preset::load(p, base_dir))
+        .collect::<Result<_>>()?;
+    match presets
+        .iter()
+        .position(|p| p.kind() == PresetKind::ScoreMap)
+    {
+        Some(i) => {
+            let map = presets.remove(i);
+            presets.insert(0, map);
+        }
+        None => presets.insert(0, preset::load("classic-rfm", base_dir)?),
+    }
+    let mut names = std::collections::HashSet::new();
+    for p in &presets {
+        if !names.insert(p.name.as_str()) {
+            return Err(Error::Data(format!(
+                "[rules] presets: '{}' is listed twice",
+                p.name
+            )));
+        }
+        if p.kind() == PresetKind::ScoreMap && p.bins != options.scoring.bins {
+            return Err(Error::Data(format!(
+                "rule preset {} is a map for {} scores, but [rules.scoring] bins = {}; use a map written for {} scores (`bins = {}` in its file)",
+                p.name, p.bins, options.scoring.bins, options.scoring.bins, options.scoring.bins
+            )));
+        }
+    }
+    for (key, value) in &options.thresholds {
+        let Some(p) = presets.iter().find(|p| &p.name == key) else {
+            let mut candidates = vec!["presets", "scoring", "custom", "custom_default"];
+            candidates.extend(presets.iter().map(|p| p.name.as_str()));
+            return Err(Error::Data(format!(
+                "[rules] unknown key `{key}`{}; besides presets, scoring, custom and custom_default, [rules] takes one table per preset in use to change its thresholds",
+                crate::job::suggest(key, &candidates)
+            )));
+        };
+        p.thresholds_with(Some(value)).map_err(Error::Data)?;
+    }
+    Ok(presets)
+}
+
+pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Result<RuleResults> {
+    let presets = presets(options, base_dir)?;
+    let rfm = score(table, options);
+    let mut warnings: Vec<String> = [("R", &rfm.cuts.r), ("F", &rfm.cuts.f), ("M", &rfm.cuts.m)]
+        .iter()
+        .filter_map(|(letter, scale)| rfm::empty_scores_warning(letter, scale))
+        .collect();
+    let map = ScoreMap::new(&presets[0]).map_err(Error::Data)?;
+    let mut frame = table::frame(table, &rfm)?;
+    let mut sets = Vec::new();
+    for preset in &presets {
+        let set = match preset.kind() {
+            PresetKind::ScoreMap => score_map_set(preset, &rfm)?,
+            PresetKind::Conditions => {
+                let overrides = options.thresholds.get(&preset.name);
+                let thresholds = preset.thresholds_with(overrides).map_err(Error::Data)?;
+                let (set, unknown) = table::conditions_set(&frame, preset, thresholds)?;
+                warnings.extend(unknown);
+                set
+            }
+        };
+        table::add_set(&mut frame, &set)?;
+        sets.push(set);
+    }
+    if !options.custom.is_empty() {
+        let (set, unknown) = table::custom_set(&frame, options)?;
+        warnings.extend(unknown);
+        sets.push(set);
+    }
+    Ok(RuleResults {
+        rfm,
+        map,
+        sets,
+        warnings,
+    })
+}
+
+fn score(table: &FeatureTable, options: &RuleOptions) -> RfmScores {
     let facts = &table.facts;
+    let scoring = &options.scoring;
     let buyers = |values: &[f64]| -> Vec<Option<f64>> {
         values
             .iter()
@@ -87,137 +192,73 @@ pub fn apply(
             .map(|(v, r)| r.map(|_| *v))
             .collect()
     };
-    let r = rfm::score(&facts.recency_days, Better::Lower);
-    let f = rfm::score(&buyers(&facts.frequency), Better::Higher);
-    let m = rfm::score(&buyers(&facts.monetary), Better::Higher);
-    let mut warnings: Vec<String> = [("R", &r.ranges), ("F", &f.ranges), ("M", &m.ranges)]
+    // Sums of floats differ in the last bits with the order of addition; spend is scored on
+    // values rounded to 1/10000 so that equal spends tie.
+    let monetary: Vec<f64> = facts
+        .monetary
         .iter()
-        .filter_map(|(letter, ranges)| rfm::skipped_scores_warning(letter, ranges))
+        .map(|m| (m * 1e4).round() / 1e4)
         .collect();
-    let rfm = RfmScores {
+    let scored = |values: &[Option<f64>], better, cuts: &Option<Vec<f64>>| {
+        rfm::score(
+            values,
+            better,
+            scoring.bins,
+            scoring.method,
+            cuts.as_deref(),
+        )
+    };
+    let r = scored(&facts.recency_days, Better::Lower, &scoring.r_cuts);
+    let f = scored(&buyers(&facts.frequency), Better::Higher, &scoring.f_cuts);
+    let m = scored(&buyers(&monetary), Better::Higher, &scoring.m_cuts);
+    RfmScores {
         r: r.scores,
         f: f.scores,
         m: m.scores,
         cuts: ScoreCuts {
-            r: r.ranges,
-            f: f.ranges,
-            m: m.ranges,
+            r: r.scale,
+            f: f.scale,
+            m: m.scale,
         },
-    };
+    }
+}
 
-    let mut presets: Vec<Preset> = options
-        .presets
+fn score_map_set(preset: &Preset, rfm: &RfmScores) -> Result<RuleSet> {
+    let map = ScoreMap::new(preset).map_err(Error::Data)?;
+    let labels: Vec<String> = (0..rfm.r.len())
+        .map(|i| match (rfm.r[i], rfm.f[i], rfm.m[i]) {
+            (Some(r), Some(f), Some(m)) => map.segment(r, f, m).to_string(),
+            _ => NO_PURCHASE.to_string(),
+        })
+        .collect();
+    let mut segments: Vec<SegmentInfo> = preset
+        .segments
         .iter()
-        .map(|p| preset::load(p, base_dir))
-        .collect::<Result<_>>()?;
-    let map_index = match presets.iter().position(Preset::is_rf_map) {
-        Some(i) => i,
-        None => {
-            presets.insert(0, preset::load("classic-rfm", base_dir)?);
-            0
-        }
-    };
-    presets.swap(0, map_index);
-    let rf_grid = presets[0].rf_grid()?;
-    let mut sets = Vec::new();
-    for preset in &presets {
-        let labels: Vec<String> = if preset.is_rf_map() {
-            let grid = preset.rf_grid()?;
-            (0..table.len())
-                .map(|i| match (rfm.r[i], rfm.f[i]) {
-                    (Some(r), Some(f)) => grid[r as usize - 1][f as usize - 1].clone(),
-                    _ => NO_PURCHASE.to_string(),
-                })
-                .collect()
-        } else if preset.name == "lifecycle" {
-            (0..table.len())
-                .map(|i| {
-                    lifecycle::stage(
-                        facts.recency_days[i],
-                        facts.previous_gap_days[i],
-                        &options.lifecycle,
-                    )
-                    .to_string()
-                })
-                .collect()
-        } else {
-            warnings.push(format!(
-                "rule preset '{}' is neither an R×F map nor the lifecycle preset and was skipped",
-                preset.name
-            ));
-            continue;
-        };
-        let mut segments: Vec<SegmentInfo> = preset
-            .segments
-            .iter()
-            .map(|s| SegmentInfo {
-                name: s.name.clone(),
-                description: s.description.clone(),
-                action: s.action.clone(),
-            })
-            .collect();
-        if preset.is_rf_map() && labels.iter().any(|l| l == NO_PURCHASE) {
-            segments.push(SegmentInfo {
-                name: NO_PURCHASE.into(),
-                description: "Known customers without a purchase in the window.".into(),
-                action: "First-purchase incentive.".into(),
-            });
-        }
-        sets.push(RuleSet {
-            name: preset.name.clone(),
-            title: preset.title.clone(),
-            labels,
-            segments,
-        });
+        .map(|s| SegmentInfo {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            action: s.action.clone(),
+            rule: ScoreMap::definition(s),
+        })
+        .collect();
+    if labels.iter().any(|l| l == NO_PURCHASE) {
+        segments.push(no_purchase_segment());
     }
-    if !options.custom.is_empty() {
-        let frame = rule_frame(table, &rfm, &sets)?;
-        let labels = custom::evaluate(&frame, &options.custom, &options.custom_default)?;
-        let mut segments: Vec<SegmentInfo> = options
-            .custom
-            .iter()
-            .map(|c| SegmentInfo {
-                name: c.name.clone(),
-                description: format!("Customers where {}", c.when),
-                action: String::new(),
-            })
-            .collect();
-        segments.push(SegmentInfo {
-            name: options.custom_default.clone(),
-            description: "Customers no custom rule matched.".into(),
-            action: String::new(),
-        });
-        sets.push(RuleSet {
-            name: "custom".into(),
-            title: "Custom rules".into(),
-            labels,
-            segments,
-        });
-    }
-    Ok(RuleResults {
-        rfm,
-        rf_grid,
-        sets,
-        warnings,
+    Ok(RuleSet {
+        name: preset.name.clone(),
+        title: preset.title.clone(),
+        kind: "score map".into(),
+        thresholds: BTreeMap::new(),
+        labels,
+        segments,
     })
 }
 
-/// Features in original units plus the scores and preset segments, for custom rule expressions.
-fn rule_frame(table: &FeatureTable, rfm: &RfmScores, sets: &[RuleSet]) -> Result<DataFrame> {
-    let mut columns: Vec<Column> = table
-        .features
-        .iter()
-        .map(|f| Column::new(f.name.as_str().into(), &f.values))
-        .collect();
-    let scores =
-        |s: &[Option<u8>]| -> Vec<Option<i32>> { s.iter().map(|v| v.map(i32::from)).collect() };
-    columns.push(Column::new("r_score".into(), scores(&rfm.r)));
-    columns.push(Column::new("f_score".into(), scores(&rfm.f)));
-    columns.push(Column::new("m_score".into(), scores(&rfm.m)));
-    for set in sets {
-        columns.push(Column::new(set.name.replace('-', "_").into(), &set.labels));
+fn no_purchase_segment() -> SegmentInfo {
+    SegmentInfo {
+        name: NO_PURCHASE.into(),
+        description: "Known customers without a purchase in the window.".into(),
+        action: "First-purchase incentive.".into(),
+        rule: "no purchase, so no scores".into(),
     }
-    let mut seen = std::collections::HashSet::new();
-    columns.retain(|c| seen.insert(c.name().to_string()));
-    DataFrame::new_infer_height(columns).context("building the table for custom rules")
 }
