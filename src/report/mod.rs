@@ -339,15 +339,24 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
 }
 
 fn rf_grid(run: &RunResult) -> charts::RfGrid {
-    let mut counts = [[0u64; 5]; 5];
-    for (r, f) in run.rules.rfm.r.iter().zip(&run.rules.rfm.f) {
+    const BINS: usize = 5;
+    let mut counts = vec![vec![0u64; BINS]; BINS];
+    let mut revenue = vec![vec![0.0; BINS]; BINS];
+    let rfm = &run.rules.rfm;
+    let scores = rfm.r.iter().zip(&rfm.f);
+    for ((r, f), m) in scores.zip(&run.features.facts.monetary) {
         if let (Some(r), Some(f)) = (r, f) {
-            counts[*r as usize - 1][*f as usize - 1] += 1;
+            let (r, f) = (*r as usize - 1, *f as usize - 1);
+            counts[r][f] += 1;
+            revenue[r][f] += m;
         }
     }
     charts::RfGrid {
+        bins: BINS,
         counts,
-        group_of_cell: run.rules.rf_grid.clone(),
+        revenue,
+        group_of_cell: run.rules.rf_grid.iter().map(|row| row.to_vec()).collect(),
         title: "Customers by R and F score".into(),
+        map_name: run.rules.rfm_groups().title.clone(),
     }
 }
