@@ -251,7 +251,7 @@ fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     add(
         "rf_grid",
         "The R×F grid",
-        "Customers per recency and frequency score, coloured by classic RFM group.".into(),
+        "Customers, share of customers and share of revenue per recency and frequency score, coloured and outlined by the groups of the score map in use.".into(),
     );
 
     let scores = &run.kmeans.scores;
@@ -340,17 +340,31 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
 }
 
 fn rf_grid(run: &RunResult) -> charts::RfGrid {
-    let mut counts = [[0u64; 5]; 5];
-    for (r, f) in run.rules.rfm.r.iter().zip(&run.rules.rfm.f) {
+    let bins = run.rules.rfm.bins() as usize;
+    let mut counts = vec![vec![0u64; bins]; bins];
+    let mut revenue = vec![vec![0.0; bins]; bins];
+    let rfm = &run.rules.rfm;
+    let scores = rfm.r.iter().zip(&rfm.f);
+    for ((r, f), m) in scores.zip(&run.features.facts.monetary) {
         if let (Some(r), Some(f)) = (r, f) {
-            counts[*r as usize - 1][*f as usize - 1] += 1;
+            let (r, f) = (*r as usize - 1, *f as usize - 1);
+            counts[r][f] += 1;
+            revenue[r][f] += m;
         }
     }
+    let score = |i: usize| i as u8 + 1;
     charts::RfGrid {
+        bins,
         counts,
-        group_of_cell: std::array::from_fn(|r| {
-            std::array::from_fn(|f| run.rules.map.rf_cell_name(r as u8 + 1, f as u8 + 1))
-        }),
+        revenue,
+        group_of_cell: (0..bins)
+            .map(|r| {
+                (0..bins)
+                    .map(|f| run.rules.map.rf_cell_name(score(r), score(f)))
+                    .collect()
+            })
+            .collect(),
         title: "Customers by R and F score".into(),
+        map_name: run.rules.rfm_groups().title.clone(),
     }
 }
