@@ -498,3 +498,35 @@ fn reordering_rows_never_changes_a_score() {
         assert_eq!(rules.rfm.cell(i).as_deref(), Some(cell), "{id}");
     }
 }
+
+#[test]
+fn a_full_run_with_three_scores_draws_and_reports_the_jobs_own_map() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tx.csv"), transactions_csv()).unwrap();
+    std::fs::write(dir.path().join("people.csv"), "id;name\nC21;never bought\n").unwrap();
+    std::fs::write(dir.path().join("three.toml"), THREE_SCORE_MAP).unwrap();
+    let extra = "[rules]\npresets = [\"three.toml\", \"lifecycle\"]\n[rules.scoring]\nbins = 3\n[discovery]\nk_range = [2, 3]\n";
+    std::fs::write(dir.path().join("job.toml"), format!("{JOB_HEAD}{extra}")).unwrap();
+    let job = Job::from_file(&dir.path().join("job.toml")).unwrap();
+    let options = segmenta::RunOptions {
+        output_root: dir.path().join("reports"),
+        as_of: None,
+        seed: None,
+        quiet: true,
+    };
+    let (result, folder) = segmenta::run(&job, &options).unwrap();
+    assert_eq!(result.rules.rfm.bins(), 3);
+    assert!(folder.join("charts/rf_grid.png").is_file());
+    let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(html.contains("<h3>Three-score map</h3>"));
+    assert!(
+        html.contains("<th>3</th>") && !html.contains("<th>4</th>"),
+        "cut points for 3 scores"
+    );
+    let csv = std::fs::read_to_string(folder.join("assignments.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("rfm_cell,three_segment,lifecycle_stage"));
+}

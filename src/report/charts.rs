@@ -2168,8 +2168,9 @@ impl RfFig<'_> {
                     Txt::new(name_size).bold().at(HPos::Left, VPos::Center),
                 )?;
                 let stats = format!(
-                    "{} customers ({customers})  ·  {rev} of revenue",
-                    fmt_int(n)
+                    "{} customer{} ({customers})  ·  {rev} of revenue",
+                    fmt_int(n),
+                    if n == 1 { "" } else { "s" }
                 );
                 put(
                     root,
