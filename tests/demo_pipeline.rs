@@ -121,9 +121,41 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
         "ARI between k-means and the planted groups is {ari}"
     );
 
+    // Four presets and three custom rules: five rule sets, each a column, a summary entry with
+    // its own agreement, and a block in the report.
+    let sets = summary["rule_sets"].as_array().unwrap();
+    let columns: Vec<&str> = sets.iter().map(|s| s["column"].as_str().unwrap()).collect();
+    assert_eq!(
+        columns,
+        [
+            "rfm_group",
+            "lifecycle_stage",
+            "value_tiers_segment",
+            "temperature_segment",
+            "custom_segment"
+        ]
+    );
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    for set in sets {
+        let counted: u64 = set["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["customers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(counted as usize, customers, "{}", set["name"]);
+        assert!(set["agreement"]["kmeans"]["nmi"].as_f64().unwrap() > 0.0);
+        assert!(html.contains(&format!("<h3>{}</h3>", set["title"].as_str().unwrap())));
+    }
+
     let assignments = std::fs::read_to_string(report.join("assignments.csv")).unwrap();
     assert_eq!(assignments.lines().count(), customers + 1);
     assert!(assignments.starts_with("customer_id,segment,kmeans_cluster,dbscan_cluster"));
+    assert!(assignments
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(&columns.join(",")));
 
     let second_root = tempfile::tempdir().unwrap();
     let again = run_demo(second_root.path());
