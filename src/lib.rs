@@ -3,7 +3,9 @@
 //! The pipeline reads as its stages: [`load`] → [`features`] → [`rules`] → [`cluster`] →
 //! [`label`] → [`report`]; [`pipeline`] wires them for a job.
 
+pub mod apply;
 pub mod cluster;
+pub mod drift;
 pub mod error;
 pub mod features;
 pub mod generate;

@@ -50,6 +50,22 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Assign the customers of a job's data with a saved model (a report's model.json), without
+    /// refitting, and measure how far the data drifted since the fit.
+    ///
+    /// Example: segmenta apply reports/monthly/2025-11-01/model.json jobs/december.toml
+    Apply {
+        /// The model.json of an earlier run.
+        model: PathBuf,
+        /// The job file naming the new data (its [discovery] and [rules] are not used).
+        job: PathBuf,
+        /// Root folder; the result goes to <DIR>/<job>/<as-of>-applied/.
+        #[arg(long, default_value = "reports")]
+        output: PathBuf,
+        /// As for `run`.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
     /// Write a synthetic CRM data set with planted customer groups.
     ///
     /// Example: segmenta generate --customers 20000 --seed 7 --output data
@@ -96,6 +112,12 @@ fn execute(cli: &Cli) -> segmenta::Result<()> {
             as_of,
             seed,
         } => run_job(job, output, *as_of, *seed, cli.quiet),
+        Command::Apply {
+            model,
+            job,
+            output,
+            as_of,
+        } => apply_model(model, job, output, *as_of, cli.quiet),
         Command::Generate {
             customers,
             seed,
@@ -180,6 +202,38 @@ fn run_job(
                 100.0 * c.label_share
             );
         }
+        println!("report: {}", folder.join("index.html").display());
+    }
+    Ok(())
+}
+
+fn apply_model(
+    model_path: &Path,
+    job_path: &Path,
+    output: &Path,
+    as_of: Option<NaiveDate>,
+    quiet: bool,
+) -> segmenta::Result<()> {
+    let model = segmenta::model::SavedModel::load(model_path)?;
+    let job = Job::from_file(job_path)?;
+    let options = RunOptions {
+        output_root: output.to_path_buf(),
+        as_of,
+        seed: None,
+        quiet,
+    };
+    let applied = segmenta::apply::apply(&model, &job, &options)?;
+    let folder = segmenta::report::write_applied(&applied, output)?;
+    for warning in applied.drift.warnings.iter().chain(&applied.notes) {
+        eprintln!("warning: {warning}");
+    }
+    if !quiet {
+        let far = applied.far.iter().filter(|f| **f).count();
+        println!(
+            "{} customers assigned to the model's {} segments; {far} far from every centroid",
+            applied.customer_ids.len(),
+            model.kmeans.k
+        );
         println!("report: {}", folder.join("index.html").display());
     }
     Ok(())

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::kmeans;
 use crate::error::{Error, Result};
-use crate::features::{FeatureTable, Preparation};
+use crate::features::Preparation;
+use crate::drift::{self, Baseline};
 use crate::rules::ScoreCuts;
 use crate::RunResult;
 
@@ -19,6 +19,9 @@ pub struct SavedModel {
     pub kmeans: SavedKmeans,
     pub dbscan: SavedDbscan,
     pub rfm_cut_points: ScoreCuts,
+    /// The fit data's distributions, to measure drift when the model is applied.
+    #[serde(default)]
+    pub baseline: Baseline,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,6 +67,7 @@ impl SavedModel {
                 min_points: run.dbscan.min_points,
             },
             rfm_cut_points: run.rules.rfm.cuts.clone(),
+            baseline: baseline(run),
         }
     }
 
@@ -77,16 +81,11 @@ impl SavedModel {
             message: format!("not a segmenta model: {e}"),
         })
     }
+}
 
-    /// The k-means cluster of every customer of `table`, with the saved preparation and centroids.
-    pub fn assign(&self, table: &FeatureTable) -> Result<Vec<usize>> {
-        let matrix = self.preparation.transform(table)?;
-        let d = matrix.matrix.ncols();
-        let flat: Vec<f64> = self.kmeans.centroids.iter().flatten().copied().collect();
-        let centroids = ndarray::Array2::from_shape_vec((self.kmeans.centroids.len(), d), flat)
-            .map_err(|e| {
-                Error::Data(format!("model centroids do not match the preparation: {e}"))
-            })?;
-        Ok(kmeans::assign(matrix.matrix.view(), centroids.view()))
-    }
+fn baseline(run: &RunResult) -> Baseline {
+    let x = run.matrix.matrix.view();
+    let assignment = &run.kmeans.labels;
+    let distances = drift::distances(x, run.kmeans.centroids.view(), assignment);
+    drift::baseline(x, &run.matrix.names, assignment, run.kmeans.k, &distances)
 }

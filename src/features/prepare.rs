@@ -187,25 +187,45 @@ impl Preparation {
     }
 
     pub fn transform(&self, table: &FeatureTable) -> Result<FeatureMatrix> {
+        self.fill(table, false).map(|(matrix, _)| matrix)
+    }
+
+    /// As `transform`, for data other than the fit data: a share or indicator column it lacks
+    /// (a category value no longer among its top values) is taken as 0 and named in the notes.
+    pub fn transform_new_data(&self, table: &FeatureTable) -> Result<(FeatureMatrix, Vec<String>)> {
+        self.fill(table, true)
+    }
+
+    fn fill(&self, table: &FeatureTable, lenient: bool) -> Result<(FeatureMatrix, Vec<String>)> {
         let n = table.len();
         let d = self.columns.len();
         let mut matrix = Array2::<f64>::zeros((n, d));
+        let mut notes = Vec::new();
         for (j, column) in self.columns.iter().enumerate() {
-            let feature = table.feature(&column.name).ok_or_else(|| {
-                Error::Data(format!(
+            let Some(feature) = table.feature(&column.name) else {
+                if lenient && column.kind != FeatureKind::Numeric {
+                    notes.push(format!(
+                        "the new data has no feature '{}'; it is taken as 0 for every customer",
+                        column.name
+                    ));
+                    matrix.column_mut(j).fill(column.apply(Some(0.0)));
+                    continue;
+                }
+                return Err(Error::Data(format!(
                     "the data has no feature '{}' that the fitted preparation needs",
                     column.name
-                ))
-            })?;
+                )));
+            };
             for (i, value) in feature.values.iter().enumerate() {
                 matrix[[i, j]] = column.apply(*value);
             }
         }
-        Ok(FeatureMatrix {
+        let matrix = FeatureMatrix {
             customer_ids: table.customer_ids.clone(),
             names: self.columns.iter().map(|c| c.name.clone()).collect(),
             matrix,
-        })
+        };
+        Ok((matrix, notes))
     }
 }
 

@@ -54,7 +54,11 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
 }
 
 pub fn write(run: &RunResult, dir: &Path) -> Result<()> {
-    let mut frame = assignments_frame(run)?;
+    write_frame(assignments_frame(run)?, dir)
+}
+
+/// assignments.parquet as is, and assignments.csv with formula-looking text neutralised.
+pub(crate) fn write_frame(mut frame: DataFrame, dir: &Path) -> Result<()> {
     let parquet = dir.join("assignments.parquet");
     let file = std::fs::File::create(&parquet).map_err(|e| output_error(&parquet, e))?;
     ParquetWriter::new(file)

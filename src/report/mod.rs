@@ -2,6 +2,7 @@
 //! `<root>/<job>/<as-of>/`, written to a temporary folder and renamed into place, so a failed
 //! run never leaves half a report and never destroys the previous one.
 
+mod applied;
 pub mod charts;
 mod export;
 mod html;
@@ -12,6 +13,7 @@ mod traits;
 
 use std::path::{Path, PathBuf};
 
+pub use applied::write as write_applied;
 pub use export::assignments_frame;
 pub use html::{money, percent};
 
@@ -28,19 +30,35 @@ pub struct ChartFile {
 
 pub fn write(run: &RunResult, output_root: &Path) -> Result<PathBuf> {
     let final_dir = crate::pipeline::report_folder(output_root, &run.job, run.as_of);
-    let parent = final_dir.parent().unwrap_or(output_root).to_path_buf();
+    write_folder(&final_dir, |dir| write_into(run, dir))?;
+    Ok(final_dir)
+}
+
+/// Writes a folder through `write` into a staging folder beside it and renames it into place:
+/// a failure leaves no half-written folder and keeps the previous one.
+pub(crate) fn write_folder(
+    final_dir: &Path,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let parent = final_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&parent).map_err(|e| output_error(&parent, e))?;
-    let staging = parent.join(format!(".{}.partial-{}", run.as_of, std::process::id()));
+    let name = final_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| output_error(&staging, e))?;
     }
-    let written = write_into(run, &staging);
-    if let Err(e) = written {
+    std::fs::create_dir_all(&staging).map_err(|e| output_error(&staging, e))?;
+    if let Err(e) = write(&staging) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    replace_folder(&staging, &final_dir)?;
-    Ok(final_dir)
+    replace_folder(&staging, final_dir)
 }
 
 /// Moves the finished staging folder into place; the previous report is removed only after.
@@ -81,7 +99,7 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     write_run_log(run, &dir.join("run.log"))
 }
 
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| output_error(path, e))?;
     std::fs::write(path, text + "\n").map_err(|e| output_error(path, e))
 }

@@ -1,0 +1,89 @@
+//! Applying a saved model to new data (`segmenta apply MODEL.json JOB.toml`): the job's inputs go
+//! through the same feature building, the model's fitted preparation and its centroids — nothing
+//! is refitted — so cluster ids and labels mean what they meant at fit time; R, F and M are
+//! scored with the saved cut points; and the drift from the fit data is measured.
+
+use chrono::NaiveDate;
+use ndarray::Array2;
+
+use crate::cluster::kmeans;
+use crate::drift::{self, Drift};
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::model::SavedModel;
+use crate::pipeline::RunOptions;
+use crate::rules::rfm::ScoreScale;
+
+pub struct Applied {
+    pub job: Job,
+    pub model_job: String,
+    pub model_as_of: String,
+    pub as_of: NaiveDate,
+    pub customer_ids: Vec<String>,
+    pub clusters: Vec<usize>,
+    /// The model's label of every cluster ("Champions 78%").
+    pub cluster_labels: Vec<String>,
+    pub distances: Vec<f64>,
+    /// Farther from every centroid than 99 % of the fit customers were from theirs.
+    pub far: Vec<bool>,
+    pub r: Vec<Option<u8>>,
+    pub f: Vec<Option<u8>>,
+    pub m: Vec<Option<u8>>,
+    pub drift: Drift,
+    /// Things the analyst should know (features missing in the new data, rows ignored).
+    pub notes: Vec<String>,
+}
+
+pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Applied> {
+    let inputs = crate::load::load(job)?;
+    let as_of = crate::pipeline::resolve_as_of(job, options, &inputs)?;
+    let table = crate::features::build(&inputs, as_of, &job.features)?;
+    if table.is_empty() {
+        return Err(Error::Data("the inputs hold no customers".into()));
+    }
+    let (matrix, mut notes) = model.preparation.transform_new_data(&table)?;
+    notes.extend(table.notes.iter().cloned());
+    let centroids = centroids(model, matrix.matrix.ncols())?;
+    let x = matrix.matrix.view();
+    let clusters = kmeans::assign(x, centroids.view());
+    let distances = drift::distances(x, centroids.view(), &clusters);
+    let drift = drift::compare(&model.baseline, x, &clusters, &distances);
+    let far = distances
+        .iter()
+        .map(|d| *d > model.baseline.far_distance)
+        .collect();
+    let facts = &table.facts;
+    let bought = |i: usize| facts.recency_days[i].is_some();
+    let scored = |scale: &ScoreScale, value: &dyn Fn(usize) -> f64| -> Vec<Option<u8>> {
+        (0..table.len())
+            .map(|i| bought(i).then(|| scale.score_of(value(i))))
+            .collect()
+    };
+    let cuts = &model.rfm_cut_points;
+    Ok(Applied {
+        job: job.clone(),
+        model_job: model.job.clone(),
+        model_as_of: model.as_of.clone(),
+        as_of,
+        r: scored(&cuts.r, &|i| facts.recency_days[i].unwrap_or(0.0)),
+        f: scored(&cuts.f, &|i| facts.frequency[i]),
+        m: scored(&cuts.m, &|i| (facts.monetary[i] * 1e4).round() / 1e4),
+        customer_ids: table.customer_ids,
+        clusters,
+        cluster_labels: model.kmeans.labels.clone(),
+        distances,
+        far,
+        drift,
+        notes,
+    })
+}
+
+fn centroids(model: &SavedModel, columns: usize) -> Result<Array2<f64>> {
+    let rows = model.kmeans.centroids.len();
+    let flat: Vec<f64> = model.kmeans.centroids.iter().flatten().copied().collect();
+    Array2::from_shape_vec((rows, columns), flat).map_err(|_| {
+        Error::Data(format!(
+            "the model's {rows} centroids do not have the {columns} columns of its preparation; the model file is damaged"
+        ))
+    })
+}

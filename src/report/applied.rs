@@ -1,0 +1,102 @@
+//! The folder `segmenta apply` writes, `<root>/<job>/<as-of>-applied/`: every customer's cluster
+//! under the saved model (assignments.csv / .parquet), drift.json, and index.html with the drift.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::html::percent;
+use crate::apply::Applied;
+use crate::error::{output_error, Error, PolarsContext, Result};
+use crate::label::cluster_name;
+
+const TEMPLATE: &str = include_str!("applied.html");
+
+pub fn write(applied: &Applied, output_root: &Path) -> Result<PathBuf> {
+    let folder = output_root
+        .join(&applied.job.name)
+        .join(format!("{}-applied", applied.as_of));
+    super::write_folder(&folder, |dir| {
+        super::export::write_frame(frame(applied)?, dir)?;
+        super::write_json(&dir.join("drift.json"), &applied.drift)?;
+        html(applied, dir)
+    })?;
+    Ok(folder)
+}
+
+fn frame(a: &Applied) -> Result<DataFrame> {
+    let scores =
+        |s: &[Option<u8>]| -> Vec<Option<u32>> { s.iter().map(|v| v.map(u32::from)).collect() };
+    let label = |c: usize| a.cluster_labels.get(c).cloned().unwrap_or_default();
+    let columns = vec![
+        Column::new("customer_id".into(), &a.customer_ids),
+        Column::new(
+            "segment".into(),
+            a.clusters
+                .iter()
+                .map(|c| cluster_name(Some(*c)))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "kmeans_cluster".into(),
+            a.clusters.iter().map(|c| *c as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "model_label".into(),
+            a.clusters.iter().map(|c| label(*c)).collect::<Vec<_>>(),
+        ),
+        Column::new("distance_to_centroid".into(), &a.distances),
+        Column::new("far_from_centroids".into(), &a.far),
+        Column::new("r_score".into(), scores(&a.r)),
+        Column::new("f_score".into(), scores(&a.f)),
+        Column::new("m_score".into(), scores(&a.m)),
+    ];
+    DataFrame::new_infer_height(columns).context("building the applied assignment table")
+}
+
+fn html(a: &Applied, dir: &Path) -> Result<()> {
+    let d = &a.drift;
+    let mut counts = vec![0usize; d.cluster_shares_fit.len()];
+    for c in &a.clusters {
+        if let Some(n) = counts.get_mut(*c) {
+            *n += 1;
+        }
+    }
+    let clusters: Vec<serde_json::Value> = (0..counts.len())
+        .map(|c| {
+            json!({
+                "name": cluster_name(Some(c)),
+                "label": a.cluster_labels.get(c).cloned().unwrap_or_default(),
+                "customers": counts[c],
+                "fit": percent(d.cluster_shares_fit[c]),
+                "now": percent(d.cluster_shares_now.get(c).copied().unwrap_or(0.0)),
+            })
+        })
+        .collect();
+    let mut columns = d.columns.clone();
+    columns.sort_by(|x, y| y.psi.total_cmp(&x.psi));
+    let context = json!({
+        "job": a.job.name,
+        "as_of": a.as_of.to_string(),
+        "model_job": a.model_job,
+        "model_as_of": a.model_as_of,
+        "customers": a.customer_ids.len(),
+        "far_share": percent(d.far_share),
+        "far_expected": percent(d.far_share_fit),
+        "cluster_psi": format!("{:.3}", d.cluster_psi),
+        "warnings": d.warnings,
+        "notes": a.notes,
+        "clusters": clusters,
+        "columns": columns.iter().map(|c| json!({"name": c.name, "psi": format!("{:.3}", c.psi), "level": c.level})).collect::<Vec<_>>(),
+    });
+    let mut env = minijinja::Environment::new();
+    env.add_template("applied.html", TEMPLATE)
+        .map_err(|e| Error::Data(format!("apply report template: {e}")))?;
+    let text = env
+        .get_template("applied.html")
+        .and_then(|t| t.render(context))
+        .map_err(|e| Error::Data(format!("rendering the apply report: {e}")))?;
+    let path = dir.join("index.html");
+    std::fs::write(&path, text).map_err(|e| output_error(&path, e))
+}
