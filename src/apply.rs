@@ -48,9 +48,10 @@ pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Appl
     let clusters = kmeans::assign(x, centroids.view());
     let distances = drift::distances(x, centroids.view(), &clusters);
     let drift = drift::compare(&model.baseline, x, &clusters, &distances);
+    let measured = !model.baseline.columns.is_empty();
     let far = distances
         .iter()
-        .map(|d| *d > model.baseline.far_distance)
+        .map(|d| measured && *d > model.baseline.far_distance)
         .collect();
     let facts = &table.facts;
     let bought = |i: usize| facts.recency_days[i].is_some();

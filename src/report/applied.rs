@@ -57,7 +57,7 @@ fn frame(a: &Applied) -> Result<DataFrame> {
 
 fn html(a: &Applied, dir: &Path) -> Result<()> {
     let d = &a.drift;
-    let mut counts = vec![0usize; d.cluster_shares_fit.len()];
+    let mut counts = vec![0usize; a.cluster_labels.len()];
     for c in &a.clusters {
         if let Some(n) = counts.get_mut(*c) {
             *n += 1;
@@ -69,7 +69,7 @@ fn html(a: &Applied, dir: &Path) -> Result<()> {
                 "name": cluster_name(Some(c)),
                 "label": a.cluster_labels.get(c).cloned().unwrap_or_default(),
                 "customers": counts[c],
-                "fit": percent(d.cluster_shares_fit[c]),
+                "fit": d.cluster_shares_fit.get(c).map_or("–".into(), |s| percent(*s)),
                 "now": percent(d.cluster_shares_now.get(c).copied().unwrap_or(0.0)),
             })
         })
