@@ -144,6 +144,7 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
             min_points: job.discovery.dbscan_min_points,
             eps: job.discovery.dbscan_eps.fixed("dbscan_eps")?,
             sample: job.discovery.dbscan_sample,
+            silhouette_sample: job.discovery.silhouette_sample,
             seed,
         },
     )?;
@@ -172,6 +173,8 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     let mut warnings = features.notes.clone();
     warnings.extend(fit_report.warnings.iter().cloned());
     warnings.extend(rules.warnings.iter().cloned());
+    warnings.extend(kmeans.warnings.iter().cloned());
+    warnings.extend(dbscan.warnings.iter().cloned());
     Ok(RunResult {
         job: job.clone(),
         as_of,

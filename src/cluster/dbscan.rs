@@ -18,6 +18,8 @@ pub struct DbscanOptions {
     pub min_points: Option<usize>,
     pub eps: Option<f64>,
     pub sample: usize,
+    /// The silhouette of the clustered customers is computed on a seeded sample of this size.
+    pub silhouette_sample: usize,
     pub seed: u64,
 }
 
@@ -33,6 +35,11 @@ pub struct DbscanResult {
     pub k_distances: Vec<f64>,
     pub knee_index: usize,
     pub sample_size: usize,
+    /// Silhouette of the clustered customers (outliers left out); None with fewer than 2
+    /// clusters, where it is undefined.
+    pub silhouette: Option<f64>,
+    /// What the run should tell the analyst (no dense region found, min_points too large).
+    pub warnings: Vec<String>,
 }
 
 /// Sander et al. (1998) suggest min_points = 2 × dimensions; kept between 4 and 1 % of the
@@ -89,6 +96,23 @@ pub fn discover(x: ArrayView2<f64>, options: &DbscanOptions) -> Result<DbscanRes
     }
     let (labels, clusters) = renumber_by_size(labels);
     let noise = labels.iter().filter(|l| l.is_none()).count();
+    let silhouette = clustered_silhouette(x, &labels, options.silhouette_sample, options.seed);
+    let mut warnings = Vec::new();
+    if clusters == 0 {
+        let cause = if min_points > sample.nrows() {
+            format!(
+                "min_points = {min_points} is more than the {} customers it runs on; set a smaller [discovery] dbscan_min_points",
+                sample.nrows()
+            )
+        } else if options.eps.is_some() {
+            format!("no customer has {min_points} others within eps = {eps}; set a larger [discovery] dbscan_eps, or dbscan_eps = \"auto\"")
+        } else {
+            format!("no customer has {min_points} others within eps = {eps:.4} (the knee of the k-distance curve); set [discovery] dbscan_eps or a smaller dbscan_min_points")
+        };
+        warnings.push(format!(
+            "DBSCAN found no dense region: all {n} customers are outliers — {cause}"
+        ));
+    }
     Ok(DbscanResult {
         eps,
         eps_automatic: options.eps.is_none(),
@@ -99,7 +123,22 @@ pub fn discover(x: ArrayView2<f64>, options: &DbscanOptions) -> Result<DbscanRes
         k_distances,
         knee_index,
         sample_size: sample_rows.len(),
+        silhouette,
+        warnings,
     })
+}
+
+/// Silhouette of the customers DBSCAN clustered, outliers left out (they are no cluster).
+fn clustered_silhouette(
+    x: ArrayView2<f64>,
+    labels: &[Option<usize>],
+    sample: usize,
+    seed: u64,
+) -> Option<f64> {
+    let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
+    let clustered: Vec<usize> = rows.iter().filter_map(|&i| labels[i]).collect();
+    let x = x.select(Axis(0), &rows);
+    crate::metrics::silhouette_sampled(x.view(), &clustered, sample, seed).value
 }
 
 /// Sorted row indices of a seeded sample without replacement (all rows when n ≤ size).

@@ -31,6 +31,8 @@ pub struct KmeansResult {
     /// One sentence on why this k.
     pub reason: String,
     pub silhouette_sample: usize,
+    /// What the data changed about the job's k (a clipped range, an empty cluster).
+    pub warnings: Vec<String>,
 }
 
 /// Restarts per k while scanning the range; enough to rank the ks, and 3× faster than 10.
@@ -112,20 +114,66 @@ pub fn score(
     }
 }
 
+/// The ks the data allows: at most the number of distinct customers (k-means cannot place more
+/// centroids than there are different rows) and below the number of customers (silhouette,
+/// Calinski–Harabasz and Davies–Bouldin need k < n). The fixed k or the range of the job is
+/// checked against it: a fixed k beyond it is an error naming `[discovery] k`, a range is
+/// clipped with a warning, and data that cannot give even k = 2 is an error naming the cause.
+fn k_bounds(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<(usize, usize, Vec<String>)> {
+    let n = x.nrows();
+    let [lo, hi] = options.k_range;
+    let asked = options.fixed_k.unwrap_or(hi).max(lo);
+    let distinct = distinct_rows(x, asked + 1);
+    let rows = if distinct > asked || distinct == n {
+        format!("{n} customers")
+    } else {
+        format!("{n} customers ({distinct} with different features)")
+    };
+    if distinct < 2 {
+        return Err(Error::Data(format!(
+            "all {n} customers have identical features; there is nothing to cluster — check that the inputs map the right columns, or add customers whose purchases differ"
+        )));
+    }
+    if n < 3 {
+        return Err(Error::Data(format!(
+            "there are only {n} customers; there is nothing to cluster — two segments need at least 3 customers, so that a segment is more than one customer on its own"
+        )));
+    }
+    let most = distinct.min(n - 1);
+    let mut warnings = Vec::new();
+    let range = match options.fixed_k {
+        Some(0) => {
+            return Err(Error::Data(
+                "[discovery] k = 0: k must be at least 1 (or \"auto\")".into(),
+            ))
+        }
+        Some(k) if k > most => {
+            return Err(Error::Data(format!(
+                "[discovery] k = {k}, but the data has only {rows}: k-means can form at most {most} segments here (k must stay below the number of customers and at most the number of different ones) — set k to at most {most}, or k = \"auto\""
+            )))
+        }
+        Some(k) => (k, k),
+        None if hi <= most => (lo, hi),
+        None => {
+            let clipped = (lo.min(most), most);
+            let to = if clipped.0 == clipped.1 {
+                format!("k = {most} only")
+            } else {
+                format!("[{}, {most}]", clipped.0)
+            };
+            warnings.push(format!(
+                "[discovery] k_range = [{lo}, {hi}] was clipped to {to}: the data has only {rows}, which allow at most k = {most} (k must stay below the number of customers and at most the number of different ones)"
+            ));
+            clipped
+        }
+    };
+    Ok((range.0, range.1, warnings))
+}
+
 /// Fits every k in the range (or the fixed k), scores each, and keeps the chosen one.
 pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansResult> {
     let n = x.nrows();
-    let distinct = distinct_rows(x, options.k_range[1].max(options.fixed_k.unwrap_or(0)) + 1);
-    let (lo, hi) = match options.fixed_k {
-        Some(k) => (k, k),
-        None => (options.k_range[0], options.k_range[1].min(distinct)),
-    };
-    if lo < 1 || distinct < lo.max(2) {
-        return Err(Error::Data(format!(
-            "k-means needs at least {} distinct customers (feature rows) for k = {lo}, but the data has {distinct} among {n} customers",
-            lo.max(2)
-        )));
-    }
+    let (lo, hi, mut warnings) = k_bounds(x, options)?;
     let scan_runs = if lo == hi {
         options.n_runs
     } else {
@@ -156,14 +204,28 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
         options.seed,
     );
     scores[index] = chosen.clone();
+    // A cluster no customer is nearest to is dropped (it is numbered last, being the smallest),
+    // so that every segment in the report and the saved model has members.
+    let used = labels.iter().max().map_or(0, |m| m + 1);
+    let centroids = if used < centroids.nrows() {
+        warnings.push(format!(
+            "k-means with k = {} left {} cluster(s) empty; {used} segments are reported",
+            chosen.k,
+            centroids.nrows() - used
+        ));
+        centroids.slice(ndarray::s![..used, ..]).to_owned()
+    } else {
+        centroids
+    };
     Ok(KmeansResult {
-        k: chosen.k,
+        k: centroids.nrows(),
         labels,
         centroids,
         scores,
         chosen,
         reason,
         silhouette_sample: options.silhouette_sample.min(n),
+        warnings,
     })
 }
 
@@ -171,7 +233,8 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
 fn distinct_rows(x: ArrayView2<f64>, enough: usize) -> usize {
     let mut seen: std::collections::HashSet<Vec<u64>> = std::collections::HashSet::new();
     for row in x.outer_iter() {
-        seen.insert(row.iter().map(|v| v.to_bits()).collect());
+        // + 0.0 turns −0.0 into 0.0, so equal values have equal bits.
+        seen.insert(row.iter().map(|v| (v + 0.0).to_bits()).collect());
         if seen.len() >= enough {
             break;
         }
@@ -223,4 +286,61 @@ pub fn choose_k(scores: &[KScore]) -> (usize, String) {
         )
     };
     (index, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn options(fixed_k: Option<usize>, k_range: [usize; 2]) -> KmeansOptions {
+        KmeansOptions {
+            fixed_k,
+            k_range,
+            n_runs: 2,
+            silhouette_sample: 100,
+            seed: 1,
+        }
+    }
+
+    /// Six customers but three different rows: at most 3 segments.
+    fn duplicated() -> Array2<f64> {
+        array![[0.0], [0.0], [5.0], [5.0], [9.0], [-0.0]]
+    }
+
+    #[test]
+    fn the_range_is_clipped_to_the_distinct_rows() {
+        let x = duplicated();
+        let (lo, hi, warnings) = k_bounds(x.view(), &options(None, [2, 10])).unwrap();
+        assert_eq!((lo, hi), (2, 3));
+        assert!(
+            warnings[0].contains("clipped to [2, 3]")
+                && warnings[0].contains("6 customers (3 with different features)"),
+            "{warnings:?}"
+        );
+        let result = discover(x.view(), &options(None, [2, 10])).unwrap();
+        assert_eq!(result.k, 3);
+        assert_eq!(result.chosen.silhouette, Some(1.0 - 1.0 / 6.0));
+    }
+
+    #[test]
+    fn a_fixed_k_beyond_the_distinct_rows_is_an_error() {
+        let err = discover(duplicated().view(), &options(Some(4), [2, 10]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("[discovery] k = 4") && err.contains("set k to at most 3"),
+            "{err}"
+        );
+        let x = array![[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]];
+        let err = discover(x.view(), &options(None, [2, 10]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("all 3 customers have identical features"),
+            "{err}"
+        );
+    }
 }

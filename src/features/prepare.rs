@@ -174,7 +174,7 @@ impl Preparation {
         }
         apply_weights(&mut columns, options, &mut dropped);
         if columns.is_empty() {
-            return Err(Error::Data("no usable feature is left for clustering: every feature is constant, missing or excluded".into()));
+            return Err(no_feature_left(table, &dropped));
         }
         Ok((
             Preparation {
@@ -227,6 +227,39 @@ impl Preparation {
         };
         Ok((matrix, notes))
     }
+}
+
+/// The error when preparation leaves no column: all customers alike, or every varying feature
+/// excluded or weighted 0 by the job.
+fn no_feature_left(table: &FeatureTable, dropped: &[DroppedColumn]) -> Error {
+    let n = table.len();
+    if n == 1 {
+        return Error::Data(format!(
+            "the data holds only 1 customer ('{}'); there is nothing to cluster — segments need at least 3 customers; check the input files and the as_of date",
+            table.customer_ids[0]
+        ));
+    }
+    let varies = |values: &[Option<f64>]| values.windows(2).any(|w| w[0] != w[1]);
+    let varying: Vec<&str> = table
+        .features
+        .iter()
+        .filter(|f| varies(&f.values))
+        .map(|f| f.name.as_str())
+        .collect();
+    if varying.is_empty() {
+        return Error::Data(format!(
+            "all {n} customers have identical features; there is nothing to cluster — every feature has the same value for everyone (check that the inputs map the right columns, or add customers whose purchases differ)"
+        ));
+    }
+    let reasons: Vec<String> = dropped
+        .iter()
+        .filter(|d| varying.contains(&d.name.as_str()))
+        .map(|d| format!("{} ({})", d.name, d.reason))
+        .collect();
+    Error::Data(format!(
+        "no usable feature is left for clustering: every feature is constant, missing or excluded; the ones that vary were removed: {} — keep at least one of them out of [features] exclude and give its group a weight above 0",
+        reasons.join(", ")
+    ))
 }
 
 /// Centre and scale of the chosen scaler; None when the column does not vary.

@@ -212,6 +212,7 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         "eps_source": if run.dbscan.eps_automatic { "from the knee of the k-distance curve" } else { "set by the job" },
         "min_points": run.dbscan.min_points,
         "dbscan_clusters": run.dbscan.clusters,
+        "dbscan_silhouette": optional(run.dbscan.silhouette, 3),
         "top_outliers": top_outliers(run, 10),
         "k_scores": km.scores.iter().map(|s| serde_json::json!({
             "k": s.k, "chosen": s.k == km.k,

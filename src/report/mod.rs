@@ -217,10 +217,18 @@ fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     add(
         "pca",
         "Customers on the first two principal components",
-        format!(
-            "A sample of {} customers, coloured by k-means segment.",
-            projection.points.len()
-        ),
+        if run.matrix.names.len() == 1 {
+            format!(
+                "The customers are clustered on one feature ({}), so the map shows it along the horizontal axis (centred, in scaled units); {} customers, coloured by k-means segment.",
+                run.matrix.names[0],
+                projection.points.len()
+            )
+        } else {
+            format!(
+                "A sample of {} customers, coloured by k-means segment.",
+                projection.points.len()
+            )
+        },
     );
 
     charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error)?;

@@ -15,6 +15,18 @@ pub struct Projection {
 }
 
 pub fn project(x: ArrayView2<f64>, max_points: usize, seed: u64) -> Result<Projection> {
+    if x.ncols() == 1 && x.nrows() > 0 {
+        // One feature: it is its own first component (centred), with nothing along a second.
+        let mean = x.column(0).mean().unwrap_or(0.0);
+        let plot_rows = sample_indices(x.nrows(), max_points, seed ^ 0x51);
+        return Ok(Projection {
+            points: plot_rows
+                .iter()
+                .map(|&i| (i, x[[i, 0]] - mean, 0.0))
+                .collect(),
+            explained: (1.0, 0.0),
+        });
+    }
     if x.ncols() < 2 || x.nrows() < 3 {
         return Ok(Projection {
             points: Vec::new(),

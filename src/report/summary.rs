@@ -59,6 +59,8 @@ pub struct DbscanSummary {
     pub clusters: usize,
     pub noise: usize,
     pub sample_size: usize,
+    /// Silhouette of the clustered customers (outliers left out); null below 2 clusters.
+    pub silhouette: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -218,6 +220,7 @@ pub fn build(run: &RunResult) -> Summary {
             clusters: run.dbscan.clusters,
             noise: run.dbscan.noise,
             sample_size: run.dbscan.sample_size,
+            silhouette: run.dbscan.silhouette,
         },
         agreement: run.kmeans_labels.agreement,
         agreement_dbscan: run.dbscan_labels.agreement,
