@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::drift::{self, Baseline};
 use crate::error::{Error, Result};
 use crate::features::Preparation;
-use crate::drift::{self, Baseline};
 use crate::rules::ScoreCuts;
 use crate::RunResult;
 

@@ -195,7 +195,11 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     })
 }
 
-pub(crate) fn resolve_as_of(job: &Job, options: &RunOptions, inputs: &load::Inputs) -> Result<NaiveDate> {
+pub(crate) fn resolve_as_of(
+    job: &Job,
+    options: &RunOptions,
+    inputs: &load::Inputs,
+) -> Result<NaiveDate> {
     let from_job = job.as_of_date().map_err(|message| Error::Job {
         path: job.base_dir.clone(),
         message,

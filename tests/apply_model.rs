@@ -24,9 +24,13 @@ fn options(root: &Path) -> RunOptions {
 fn job_over(data: &SyntheticData, dir: &Path) -> Job {
     std::fs::create_dir_all(dir).unwrap();
     write_tables(data, dir, "parquet").unwrap();
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-        .unwrap()
-        .replace("[discovery]\nk = \"auto\"\nk_range = [2, 10]", "[discovery]\nk = 5");
+    let demo =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
+            .unwrap()
+            .replace(
+                "[discovery]\nk = \"auto\"\nk_range = [2, 10]",
+                "[discovery]\nk = 5",
+            );
     std::fs::write(dir.join("job.toml"), demo).unwrap();
     Job::from_file(&dir.join("job.toml")).unwrap()
 }
@@ -66,22 +70,37 @@ fn a_redrawn_sample_keeps_its_clusters_and_shifted_data_warns() {
     let redrawn_job = job_over(&population(1000..4000), &root.path().join("redrawn"));
     let applied = segmenta::apply::apply(&model, &redrawn_job, &options(&reports)).unwrap();
     let folder = segmenta::report::write_applied(&applied, &reports).unwrap();
-    assert!(folder.ends_with("demo/2026-01-01-applied"), "{}", folder.display());
-    for file in ["assignments.csv", "assignments.parquet", "drift.json", "index.html"] {
+    assert!(
+        folder.ends_with("demo/2026-01-01-applied"),
+        "{}",
+        folder.display()
+    );
+    for file in [
+        "assignments.csv",
+        "assignments.parquet",
+        "drift.json",
+        "index.html",
+    ] {
         assert!(folder.join(file).is_file(), "{file}");
     }
     let before = clusters(&fit_folder.join("assignments.csv"));
     let after = clusters(&folder.join("assignments.csv"));
     let shared: Vec<&String> = after.keys().filter(|id| before.contains_key(*id)).collect();
     assert_eq!(shared.len(), 2000);
-    let same = shared.iter().filter(|id| before[**id] == after[**id]).count();
+    let same = shared
+        .iter()
+        .filter(|id| before[**id] == after[**id])
+        .count();
     let agreement = same as f64 / shared.len() as f64;
     eprintln!(
         "re-drawn sample: same cluster for {same} of {} shared customers; far share {:.4}",
         shared.len(),
         applied.drift.far_share
     );
-    assert!(agreement >= 0.95, "same cluster for {agreement:.3} of the shared customers");
+    assert!(
+        agreement >= 0.95,
+        "same cluster for {agreement:.3} of the shared customers"
+    );
     let major: Vec<&str> = applied
         .drift
         .columns
@@ -89,8 +108,15 @@ fn a_redrawn_sample_keeps_its_clusters_and_shifted_data_warns() {
         .filter(|c| c.level == "major")
         .map(|c| c.name.as_str())
         .collect();
-    assert!(major.is_empty(), "a re-drawn sample shows no major drift: {major:?}");
-    assert!(applied.drift.far_share < 0.03, "far share {}", applied.drift.far_share);
+    assert!(
+        major.is_empty(),
+        "a re-drawn sample shows no major drift: {major:?}"
+    );
+    assert!(
+        applied.drift.far_share < 0.03,
+        "far share {}",
+        applied.drift.far_share
+    );
 
     // The same population a year later with prices tripled: spend features and the segment
     // sizes shift, and the run says so with figures.
