@@ -19,7 +19,14 @@ pub struct KScore {
     pub silhouette: Option<f64>,
     pub calinski_harabasz: Option<f64>,
     pub davies_bouldin: Option<f64>,
+    /// Mean adjusted Rand index between the fits of this k from different seeds and the best of
+    /// them: 1 = every seed finds the same segments; None with a single fit.
+    #[serde(default)]
+    pub stability: Option<f64>,
 }
+
+/// A chosen k whose restarts agree less than this (mean ARI) is flagged as unstable.
+pub const STABLE_ARI: f64 = 0.8;
 
 pub struct KmeansResult {
     pub k: usize,
@@ -111,7 +118,34 @@ pub fn score(
         silhouette: metrics::silhouette_sampled(x, labels, sample, seed).value,
         calinski_harabasz: metrics::calinski_harabasz(x, labels),
         davies_bouldin: metrics::davies_bouldin(x, labels),
+        stability: None,
     }
+}
+
+/// Fits one k once per seed (seed, seed + 1, …) and keeps the lowest inertia; the others'
+/// agreement with it (mean ARI) measures how much the segments depend on the seed.
+fn fit_with_stability(
+    x: ArrayView2<f64>,
+    k: usize,
+    runs: usize,
+    seed: u64,
+) -> Result<(Array2<f64>, Vec<usize>, Option<f64>)> {
+    let mut fits = Vec::with_capacity(runs);
+    for run in 0..runs.max(1) as u64 {
+        let (centroids, labels) = fit(x, k, 1, seed.wrapping_add(run))?;
+        let inertia = metrics::inertia(x, &labels, centroids.view());
+        fits.push((inertia, centroids, labels));
+    }
+    let best = (0..fits.len())
+        .min_by(|&a, &b| fits[a].0.total_cmp(&fits[b].0))
+        .unwrap_or(0);
+    let others: Vec<f64> = (0..fits.len())
+        .filter(|&i| i != best)
+        .map(|i| metrics::adjusted_rand_index(&fits[best].2, &fits[i].2))
+        .collect();
+    let stability = (!others.is_empty()).then(|| others.iter().sum::<f64>() / others.len() as f64);
+    let (_, centroids, labels) = fits.swap_remove(best);
+    Ok((centroids, labels, stability))
 }
 
 /// The ks the data allows: at most the number of distinct customers (k-means cannot place more
@@ -181,14 +215,16 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     };
     let mut scores = Vec::new();
     for k in lo..=hi {
-        let (centroids, labels) = fit(x, k, scan_runs, options.seed)?;
-        scores.push(score(
+        let (centroids, labels, stability) = fit_with_stability(x, k, scan_runs, options.seed)?;
+        let mut scored = score(
             x,
             &labels,
             centroids.view(),
             options.silhouette_sample,
             options.seed,
-        ));
+        );
+        scored.stability = stability;
+        scores.push(scored);
     }
     let (index, reason) = match options.fixed_k {
         Some(k) => (0, format!("k = {k} is fixed by the job.")),
@@ -196,14 +232,21 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     };
     // The chosen k is refitted with every restart; its row in the table shows the final fit.
     let (centroids, labels) = fit(x, scores[index].k, options.n_runs, options.seed)?;
-    let chosen = score(
+    let mut chosen = score(
         x,
         &labels,
         centroids.view(),
         options.silhouette_sample,
         options.seed,
     );
+    chosen.stability = scores[index].stability;
     scores[index] = chosen.clone();
+    if let Some(ari) = chosen.stability.filter(|a| *a < STABLE_ARI) {
+        warnings.push(format!(
+            "k = {} is unstable: fits from different seeds agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on the seed — consider another k or fewer features",
+            chosen.k
+        ));
+    }
     // A cluster no customer is nearest to is dropped (it is numbered last, being the smallest),
     // so that every segment in the report and the saved model has members.
     let used = labels.iter().max().map_or(0, |m| m + 1);
@@ -342,5 +385,23 @@ mod tests {
             err.contains("all 3 customers have identical features"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn separated_groups_are_stable_across_seeds_and_uniform_noise_is_not() {
+        use rand::Rng;
+        let mut rng = Xoshiro256Plus::seed_from_u64(3);
+        let blobs = Array2::from_shape_fn((600, 2), |(i, j)| {
+            let centre = [(0.0, 0.0), (20.0, 0.0), (0.0, 20.0)][i % 3];
+            let c = if j == 0 { centre.0 } else { centre.1 };
+            c + rng.gen_range(-1.0..1.0)
+        });
+        let (_, _, stable) = fit_with_stability(blobs.view(), 3, 4, 42).unwrap();
+        assert!(stable.unwrap() > 0.99, "{stable:?}");
+        let noise = Array2::from_shape_fn((600, 2), |_| rng.gen_range(0.0..1.0));
+        let (_, _, unstable) = fit_with_stability(noise.view(), 9, 4, 42).unwrap();
+        assert!(unstable.unwrap() < 0.95, "{unstable:?}");
+        let (_, _, single) = fit_with_stability(noise.view(), 3, 1, 42).unwrap();
+        assert_eq!(single, None);
     }
 }

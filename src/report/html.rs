@@ -218,6 +218,7 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
             "k": s.k, "chosen": s.k == km.k,
             "silhouette": optional(s.silhouette, 3), "ch": optional(s.calinski_harabasz, 1),
             "db": optional(s.davies_bouldin, 3), "inertia": format!("{:.1}", s.inertia),
+            "stability": optional(s.stability, 2),
         })).collect::<Vec<_>>(),
         "silhouette_sample": km.silhouette_sample,
         "features": run.matrix.names,
