@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use ndarray::Array2;
 
-use crate::cluster::kmeans;
+use crate::cluster::distance;
 use crate::drift::{self, Drift};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -45,30 +45,30 @@ pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Appl
     notes.extend(table.notes.iter().cloned());
     let centroids = centroids(model, matrix.matrix.ncols())?;
     let x = matrix.matrix.view();
-    let clusters = kmeans::assign(x, centroids.view());
-    let distances = drift::distances(x, centroids.view(), &clusters);
+    let (clusters, distances): (Vec<usize>, Vec<f64>) =
+        distance::nearest(x, centroids.view()).into_iter().unzip();
     let drift = drift::compare(&model.baseline, x, &clusters, &distances);
     let measured = !model.baseline.columns.is_empty();
     let far = distances
         .iter()
         .map(|d| measured && *d > model.baseline.far_distance)
         .collect();
-    let facts = &table.facts;
-    let bought = |i: usize| facts.recency_days[i].is_some();
-    let scored = |scale: &ScoreScale, value: &dyn Fn(usize) -> f64| -> Vec<Option<u8>> {
-        (0..table.len())
-            .map(|i| bought(i).then(|| scale.score_of(value(i))))
+    let cuts = &model.rfm_cut_points;
+    let [recency, frequency, monetary] = crate::rules::rfm_values(&table.facts);
+    let scored = |scale: &ScoreScale, values: Vec<Option<f64>>| -> Vec<Option<u8>> {
+        values
+            .into_iter()
+            .map(|v| v.map(|x| scale.score_of(x)))
             .collect()
     };
-    let cuts = &model.rfm_cut_points;
     Ok(Applied {
         job: job.clone(),
         model_job: model.job.clone(),
         model_as_of: model.as_of.clone(),
         as_of,
-        r: scored(&cuts.r, &|i| facts.recency_days[i].unwrap_or(0.0)),
-        f: scored(&cuts.f, &|i| facts.frequency[i]),
-        m: scored(&cuts.m, &|i| (facts.monetary[i] * 1e4).round() / 1e4),
+        r: scored(&cuts.r, recency),
+        f: scored(&cuts.f, frequency),
+        m: scored(&cuts.m, monetary),
         customer_ids: table.customer_ids,
         clusters,
         cluster_labels: model.kmeans.labels.clone(),

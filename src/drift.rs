@@ -54,20 +54,6 @@ pub struct ColumnDrift {
     pub level: String,
 }
 
-/// Euclidean distance of every row to its assigned centroid.
-pub fn distances(x: ArrayView2<f64>, centroids: ArrayView2<f64>, assignment: &[usize]) -> Vec<f64> {
-    x.outer_iter()
-        .zip(assignment)
-        .map(|(row, &c)| {
-            row.iter()
-                .zip(centroids.row(c))
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                .sqrt()
-        })
-        .collect()
-}
-
 pub fn baseline(
     x: ArrayView2<f64>,
     names: &[String],
@@ -252,6 +238,13 @@ mod tests {
     use super::*;
     use ndarray::Array2;
 
+    fn distances(x: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Vec<f64> {
+        crate::cluster::distance::nearest(x, centroids)
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect()
+    }
+
     #[test]
     fn psi_is_zero_for_the_same_distribution_and_grows_with_a_shift() {
         assert_eq!(psi(&[0.5, 0.5], &[0.5, 0.5]), 0.0);
@@ -280,7 +273,7 @@ mod tests {
         let fit = Array2::from_shape_fn((1000, 2), |(i, j)| (i % 100) as f64 / 100.0 + j as f64);
         let assignment = vec![0; 1000];
         let centroids = Array2::from_shape_vec((1, 2), vec![0.5, 1.5]).unwrap();
-        let d = distances(fit.view(), centroids.view(), &assignment);
+        let d = distances(fit.view(), centroids.view());
         let names = vec!["a".to_string(), "b".to_string()];
         let base = baseline(fit.view(), &names, &assignment, 1, &d);
         let same = compare(&base, fit.view(), &assignment, &d);
@@ -289,7 +282,7 @@ mod tests {
 
         let mut moved = fit.clone();
         moved.column_mut(0).mapv_inplace(|v| v + 0.5);
-        let d = distances(moved.view(), centroids.view(), &assignment);
+        let d = distances(moved.view(), centroids.view());
         let drift = compare(&base, moved.view(), &assignment, &d);
         assert_eq!(drift.columns[0].level, "major");
         assert_eq!(drift.columns[1].level, "stable");

@@ -108,7 +108,7 @@ pub fn label(table: &FeatureTable, rules: &RuleResults, assignment: &[Option<usi
         .zip(&members)
         .map(|(id, rows)| profile(table, rules, groups, *id, rows, &base, total_revenue))
         .collect();
-    let crosstabs = rules
+    let crosstabs: Vec<CrossTable> = rules
         .sets
         .iter()
         .map(|set| crosstab(set, assignment, &ids))
@@ -116,8 +116,9 @@ pub fn label(table: &FeatureTable, rules: &RuleResults, assignment: &[Option<usi
     Labelling {
         clusters,
         base,
+        // The first rule set is the score map the clusters are labelled against.
+        agreement: crosstabs[0].agreement,
         crosstabs,
-        agreement: agreement(assignment, &groups.labels),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::distance;
 use crate::drift::{self, Baseline};
 use crate::error::{Error, Result};
 use crate::features::Preparation;
@@ -85,7 +86,10 @@ impl SavedModel {
 
 fn baseline(run: &RunResult) -> Baseline {
     let x = run.matrix.matrix.view();
-    let assignment = &run.kmeans.labels;
-    let distances = drift::distances(x, run.kmeans.centroids.view(), assignment);
-    drift::baseline(x, &run.matrix.names, assignment, run.kmeans.k, &distances)
+    // The same nearest-centroid distances `apply` measures new customers with.
+    let (assignment, distances): (Vec<usize>, Vec<f64>) =
+        distance::nearest(x, run.kmeans.centroids.view())
+            .into_iter()
+            .unzip();
+    drift::baseline(x, &run.matrix.names, &assignment, run.kmeans.k, &distances)
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::html::percent;
 use crate::apply::Applied;
-use crate::error::{output_error, Error, PolarsContext, Result};
+use crate::error::{PolarsContext, Result};
 use crate::label::cluster_name;
 
 const TEMPLATE: &str = include_str!("applied.html");
@@ -90,13 +90,5 @@ fn html(a: &Applied, dir: &Path) -> Result<()> {
         "clusters": clusters,
         "columns": columns.iter().map(|c| json!({"name": c.name, "psi": format!("{:.3}", c.psi), "level": c.level})).collect::<Vec<_>>(),
     });
-    let mut env = minijinja::Environment::new();
-    env.add_template("applied.html", TEMPLATE)
-        .map_err(|e| Error::Data(format!("apply report template: {e}")))?;
-    let text = env
-        .get_template("applied.html")
-        .and_then(|t| t.render(context))
-        .map_err(|e| Error::Data(format!("rendering the apply report: {e}")))?;
-    let path = dir.join("index.html");
-    std::fs::write(&path, text).map_err(|e| output_error(&path, e))
+    super::html::render_page(dir, "applied.html", TEMPLATE, context)
 }

@@ -15,6 +15,7 @@ use crate::label::ClusterProfile;
 use crate::RunResult;
 
 const TEMPLATE: &str = include_str!("template.html");
+const STYLE: &str = include_str!("style.css");
 
 #[derive(Serialize)]
 struct Card {
@@ -225,13 +226,24 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         "quality": quality,
         "timings": run.timings.iter().map(|(stage, s)| serde_json::json!({"stage": stage, "seconds": format!("{s:.2}")})).collect::<Vec<_>>(),
     });
+    render_page(dir, "index.html", TEMPLATE, context)
+}
+
+/// Renders a page template (with the shared style sheet) into `dir/index.html`.
+pub(super) fn render_page(
+    dir: &Path,
+    name: &str,
+    template: &str,
+    context: serde_json::Value,
+) -> Result<()> {
     let mut env = minijinja::Environment::new();
-    env.add_template("index.html", TEMPLATE)
-        .map_err(|e| Error::Data(format!("report template: {e}")))?;
+    env.add_template("style.css", STYLE)
+        .and_then(|_| env.add_template(name, template))
+        .map_err(|e| Error::Data(format!("report template {name}: {e}")))?;
     let html = env
-        .get_template("index.html")
+        .get_template(name)
         .and_then(|t| t.render(context))
-        .map_err(|e| Error::Data(format!("rendering the report: {e}")))?;
+        .map_err(|e| Error::Data(format!("rendering {name}: {e}")))?;
     let path = dir.join("index.html");
     std::fs::write(&path, html).map_err(|e| output_error(&path, e))
 }

@@ -16,7 +16,7 @@ pub use preset::{Preset, PresetKind, ScoreMap};
 use rfm::{Better, ScoreScale};
 
 use crate::error::{Error, Result};
-use crate::features::FeatureTable;
+use crate::features::{FeatureTable, PurchaseFacts};
 use crate::job::RuleOptions;
 
 /// The segment of customers without any purchase, outside the score grid.
@@ -54,6 +54,18 @@ pub struct SegmentInfo {
     pub action: String,
     /// The segment's definition as written: score ranges or the condition.
     pub rule: String,
+}
+
+impl SegmentInfo {
+    /// A preset segment's texts with its definition as the analyst reads it.
+    fn of(spec: &preset::SegmentSpec, rule: String) -> SegmentInfo {
+        SegmentInfo {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            action: spec.action.clone(),
+            rule,
+        }
+    }
 }
 
 /// One rule set's segment for every customer.
@@ -152,12 +164,17 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
         .iter()
         .filter_map(|(letter, scale)| rfm::empty_scores_warning(letter, scale))
         .collect();
-    let map = ScoreMap::new(&presets[0]).map_err(Error::Data)?;
+    let mut first_map = None;
     let mut frame = table::frame(table, &rfm)?;
     let mut sets = Vec::new();
     for preset in &presets {
         let set = match preset.kind() {
-            PresetKind::ScoreMap => score_map_set(preset, &rfm)?,
+            PresetKind::ScoreMap => {
+                let map = ScoreMap::new(preset).map_err(Error::Data)?;
+                let set = score_map_set(preset, &map, &rfm);
+                first_map.get_or_insert(map);
+                set
+            }
             PresetKind::Conditions => {
                 let overrides = options.thresholds.get(&preset.name);
                 let thresholds = preset.thresholds_with(overrides).map_err(Error::Data)?;
@@ -174,6 +191,8 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
         warnings.extend(unknown);
         sets.push(set);
     }
+    // `presets` puts a score map first, so there always is one.
+    let map = first_map.ok_or_else(|| Error::Data("no score map among the presets".into()))?;
     Ok(RuleResults {
         rfm,
         map,
@@ -182,23 +201,25 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
     })
 }
 
-fn score(table: &FeatureTable, options: &RuleOptions) -> RfmScores {
-    let facts = &table.facts;
-    let scoring = &options.scoring;
-    let buyers = |values: &[f64]| -> Vec<Option<f64>> {
-        values
-            .iter()
-            .zip(&facts.recency_days)
-            .map(|(v, r)| r.map(|_| *v))
+/// The values R, F and M are scored on, None for customers without a purchase: days since the
+/// last purchase, orders, and net spend rounded to 1/10000 — sums of floats differ in the last
+/// bits with the order of addition, and equal spends must tie. New data applied to a saved model
+/// is scored on the same values.
+pub fn rfm_values(facts: &PurchaseFacts) -> [Vec<Option<f64>>; 3] {
+    let buyers = |value: &dyn Fn(usize) -> f64| -> Vec<Option<f64>> {
+        (0..facts.recency_days.len())
+            .map(|i| facts.recency_days[i].map(|_| value(i)))
             .collect()
     };
-    // Sums of floats differ in the last bits with the order of addition; spend is scored on
-    // values rounded to 1/10000 so that equal spends tie.
-    let monetary: Vec<f64> = facts
-        .monetary
-        .iter()
-        .map(|m| (m * 1e4).round() / 1e4)
-        .collect();
+    [
+        facts.recency_days.clone(),
+        buyers(&|i| facts.frequency[i]),
+        buyers(&|i| (facts.monetary[i] * 1e4).round() / 1e4),
+    ]
+}
+
+fn score(table: &FeatureTable, options: &RuleOptions) -> RfmScores {
+    let scoring = &options.scoring;
     let scored = |values: &[Option<f64>], better, cuts: &Option<Vec<f64>>| {
         rfm::score(
             values,
@@ -208,9 +229,10 @@ fn score(table: &FeatureTable, options: &RuleOptions) -> RfmScores {
             cuts.as_deref(),
         )
     };
-    let r = scored(&facts.recency_days, Better::Lower, &scoring.r_cuts);
-    let f = scored(&buyers(&facts.frequency), Better::Higher, &scoring.f_cuts);
-    let m = scored(&buyers(&monetary), Better::Higher, &scoring.m_cuts);
+    let [recency, frequency, monetary] = rfm_values(&table.facts);
+    let r = scored(&recency, Better::Lower, &scoring.r_cuts);
+    let f = scored(&frequency, Better::Higher, &scoring.f_cuts);
+    let m = scored(&monetary, Better::Higher, &scoring.m_cuts);
     RfmScores {
         r: r.scores,
         f: f.scores,
@@ -223,8 +245,7 @@ fn score(table: &FeatureTable, options: &RuleOptions) -> RfmScores {
     }
 }
 
-fn score_map_set(preset: &Preset, rfm: &RfmScores) -> Result<RuleSet> {
-    let map = ScoreMap::new(preset).map_err(Error::Data)?;
+fn score_map_set(preset: &Preset, map: &ScoreMap, rfm: &RfmScores) -> RuleSet {
     let labels: Vec<String> = (0..rfm.r.len())
         .map(|i| match (rfm.r[i], rfm.f[i], rfm.m[i]) {
             (Some(r), Some(f), Some(m)) => map.segment(r, f, m).to_string(),
@@ -234,24 +255,19 @@ fn score_map_set(preset: &Preset, rfm: &RfmScores) -> Result<RuleSet> {
     let mut segments: Vec<SegmentInfo> = preset
         .segments
         .iter()
-        .map(|s| SegmentInfo {
-            name: s.name.clone(),
-            description: s.description.clone(),
-            action: s.action.clone(),
-            rule: ScoreMap::definition(s),
-        })
+        .map(|s| SegmentInfo::of(s, ScoreMap::definition(s)))
         .collect();
     if labels.iter().any(|l| l == NO_PURCHASE) {
         segments.push(no_purchase_segment());
     }
-    Ok(RuleSet {
+    RuleSet {
         name: preset.name.clone(),
         title: preset.title.clone(),
         kind: "score map".into(),
         thresholds: BTreeMap::new(),
         labels,
         segments,
-    })
+    }
 }
 
 fn no_purchase_segment() -> SegmentInfo {

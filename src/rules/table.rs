@@ -97,14 +97,9 @@ pub fn conditions_set(
     let segments = preset
         .segments
         .iter()
-        .map(|s| SegmentInfo {
-            name: s.name.clone(),
-            description: s.description.clone(),
-            action: s.action.clone(),
-            rule: s
-                .when
-                .clone()
-                .unwrap_or_else(|| "everyone else".to_string()),
+        .map(|s| {
+            let rule = s.when.clone().unwrap_or_else(|| "everyone else".into());
+            SegmentInfo::of(s, rule)
         })
         .collect();
     let set = RuleSet {
