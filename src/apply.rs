@@ -6,9 +6,10 @@
 use chrono::NaiveDate;
 use ndarray::Array2;
 
-use crate::cluster::distance;
+use crate::cluster::{distance, gmm};
 use crate::drift::{self, Drift};
 use crate::error::{Error, Result};
+use crate::features::FeatureTable;
 use crate::job::Job;
 use crate::model::SavedModel;
 use crate::pipeline::RunOptions;
@@ -29,9 +30,72 @@ pub struct Applied {
     pub r: Vec<Option<u8>>,
     pub f: Vec<Option<u8>>,
     pub m: Vec<Option<u8>>,
+    /// Most probable mixture component and every component's probability, when the model
+    /// holds a Gaussian mixture.
+    pub mixture: Option<(Vec<usize>, Array2<f64>)>,
     pub drift: Drift,
     /// Things the analyst should know (features missing in the new data, rows ignored).
     pub notes: Vec<String>,
+}
+
+/// A model's view of a feature table: the saved preparation and centroids applied, and the drift
+/// from the fit data.
+pub struct ModelView {
+    pub matrix: ndarray::Array2<f64>,
+    pub clusters: Vec<usize>,
+    pub distances: Vec<f64>,
+    pub drift: Drift,
+    /// Features missing in the new data, and the like.
+    pub notes: Vec<String>,
+}
+
+/// Transforms `table` with the model's fitted preparation and assigns the nearest centroids.
+pub fn view(model: &SavedModel, table: &FeatureTable) -> Result<ModelView> {
+    let (matrix, notes) = model.preparation.transform_new_data(table)?;
+    let centroids = centroids(model, matrix.matrix.ncols())?;
+    let x = matrix.matrix.view();
+    let (clusters, distances): (Vec<usize>, Vec<f64>) =
+        distance::nearest(x, centroids.view()).into_iter().unzip();
+    let drift = drift::compare(&model.baseline, x, &clusters, &distances);
+    Ok(ModelView {
+        matrix: matrix.matrix,
+        clusters,
+        distances,
+        drift,
+        notes,
+    })
+}
+
+/// How this run's customers look to an earlier run's model: shown in the run's report.
+pub struct DriftSince {
+    pub model_path: std::path::PathBuf,
+    pub model_as_of: String,
+    /// The model's label of each of its clusters ("Champions 78%").
+    pub cluster_labels: Vec<String>,
+    /// This run's customers per model cluster.
+    pub customers_now: Vec<usize>,
+    pub drift: Drift,
+    pub notes: Vec<String>,
+}
+
+/// Measures the drift of `table` from the model saved at `model_path`.
+pub fn drift_since(model_path: &std::path::Path, table: &FeatureTable) -> Result<DriftSince> {
+    let model = SavedModel::load(model_path)?;
+    let seen = view(&model, table)?;
+    let mut customers_now = vec![0; model.kmeans.k];
+    for &c in &seen.clusters {
+        if let Some(n) = customers_now.get_mut(c) {
+            *n += 1;
+        }
+    }
+    Ok(DriftSince {
+        model_path: model_path.to_path_buf(),
+        model_as_of: model.as_of,
+        cluster_labels: model.kmeans.labels,
+        customers_now,
+        drift: seen.drift,
+        notes: seen.notes,
+    })
 }
 
 pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Applied> {
@@ -41,13 +105,22 @@ pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Appl
     if table.is_empty() {
         return Err(Error::Data("the inputs hold no customers".into()));
     }
-    let (matrix, mut notes) = model.preparation.transform_new_data(&table)?;
+    let ModelView {
+        matrix,
+        clusters,
+        distances,
+        drift,
+        mut notes,
+    } = view(model, &table)?;
     notes.extend(table.notes.iter().cloned());
-    let centroids = centroids(model, matrix.matrix.ncols())?;
-    let x = matrix.matrix.view();
-    let (clusters, distances): (Vec<usize>, Vec<f64>) =
-        distance::nearest(x, centroids.view()).into_iter().unzip();
-    let drift = drift::compare(&model.baseline, x, &clusters, &distances);
+    let mixture = model
+        .gmm
+        .as_ref()
+        .map(|g| {
+            let (probabilities, _) = g.model.probabilities(matrix.view())?;
+            Ok::<_, Error>((gmm::most_probable(&probabilities), probabilities))
+        })
+        .transpose()?;
     let measured = !model.baseline.columns.is_empty();
     let far = distances
         .iter()
@@ -72,6 +145,7 @@ pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Appl
         customer_ids: table.customer_ids,
         clusters,
         cluster_labels: model.kmeans.labels.clone(),
+        mixture,
         distances,
         far,
         drift,

@@ -37,6 +37,8 @@ pub enum Primary {
     #[default]
     Kmeans,
     Dbscan,
+    /// The Gaussian mixture's most probable component; needs `[discovery] gmm = true`.
+    Gmm,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -394,6 +396,20 @@ pub struct DiscoveryOptions {
     /// core point (or noise when none is within eps).
     #[serde(default = "default_dbscan_sample")]
     pub dbscan_sample: usize,
+    /// Also fit a Gaussian mixture (full covariances), k chosen by BIC over `k_range`.
+    #[serde(default)]
+    pub gmm: bool,
+    #[serde(default = "auto")]
+    pub gmm_k: AutoOr<usize>,
+    /// Mixture fits per k from different seeds; the highest likelihood wins.
+    #[serde(default = "default_gmm_runs")]
+    pub gmm_runs: usize,
+    /// The mixture is fitted on at most this many customers; every customer gets probabilities.
+    #[serde(default = "default_gmm_sample")]
+    pub gmm_sample: usize,
+    /// Floor added to the mixture's covariance diagonals, in scaled units.
+    #[serde(default = "default_gmm_reg_covar")]
+    pub gmm_reg_covar: f64,
 }
 
 impl Default for DiscoveryOptions {
@@ -406,6 +422,11 @@ impl Default for DiscoveryOptions {
             dbscan_min_points: None,
             dbscan_eps: auto(),
             dbscan_sample: default_dbscan_sample(),
+            gmm: false,
+            gmm_k: auto(),
+            gmm_runs: default_gmm_runs(),
+            gmm_sample: default_gmm_sample(),
+            gmm_reg_covar: default_gmm_reg_covar(),
         }
     }
 }
@@ -424,6 +445,15 @@ fn default_silhouette_sample() -> usize {
 }
 fn default_dbscan_sample() -> usize {
     20_000
+}
+fn default_gmm_runs() -> usize {
+    2
+}
+fn default_gmm_sample() -> usize {
+    10_000
+}
+fn default_gmm_reg_covar() -> f64 {
+    crate::cluster::gmm::DEFAULT_REG_COVAR
 }
 
 impl Job {
@@ -539,6 +569,28 @@ impl Job {
         self.rules.scoring.validate()?;
         if self.discovery.n_runs == 0 {
             return Err("[discovery] n_runs must be at least 1".into());
+        }
+        if self.discovery.gmm_runs == 0 {
+            return Err("[discovery] gmm_runs must be at least 1".into());
+        }
+        if self.discovery.gmm_sample < 10 {
+            return Err(format!(
+                "[discovery] gmm_sample = {}: need at least 10 customers to fit a mixture on",
+                self.discovery.gmm_sample
+            ));
+        }
+        let reg = self.discovery.gmm_reg_covar;
+        if !reg.is_finite() || reg <= 0.0 {
+            return Err(format!(
+                "[discovery] gmm_reg_covar = {reg}: need a number > 0 (default {})",
+                crate::cluster::gmm::DEFAULT_REG_COVAR
+            ));
+        }
+        if self.primary == Primary::Gmm && !self.discovery.gmm {
+            return Err(
+                "primary = \"gmm\" needs the Gaussian mixture: set `gmm = true` under [discovery]"
+                    .into(),
+            );
         }
         Ok(())
     }

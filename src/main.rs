@@ -49,6 +49,10 @@ enum Command {
         /// Seed for k-means, samples and DBSCAN; default: the job's seed, else 42.
         #[arg(long)]
         seed: Option<u64>,
+        /// A model.json to measure the drift of this run's data against (report, "Drift");
+        /// default: the model of the job's latest earlier run under the output folder.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// Assign the customers of a job's data with a saved model (a report's model.json), without
     /// refitting, and measure how far the data drifted since the fit.
@@ -105,13 +109,32 @@ fn exit_code(e: &Error) -> u8 {
 
 fn execute(cli: &Cli) -> segmenta::Result<()> {
     match &cli.command {
-        Command::Demo { output } => run_job(&demo_job()?, output, None, None, cli.quiet),
+        Command::Demo { output } => run_job(
+            &demo_job()?,
+            RunOptions {
+                output_root: output.clone(),
+                as_of: None,
+                seed: None,
+                quiet: cli.quiet,
+                baseline_model: None,
+            },
+        ),
         Command::Run {
             job,
             output,
             as_of,
             seed,
-        } => run_job(job, output, *as_of, *seed, cli.quiet),
+            baseline,
+        } => run_job(
+            job,
+            RunOptions {
+                output_root: output.clone(),
+                as_of: *as_of,
+                seed: *seed,
+                quiet: cli.quiet,
+                baseline_model: baseline.clone(),
+            },
+        ),
         Command::Apply {
             model,
             job,
@@ -162,23 +185,12 @@ fn demo_job() -> segmenta::Result<PathBuf> {
         })
 }
 
-fn run_job(
-    path: &Path,
-    output: &Path,
-    as_of: Option<NaiveDate>,
-    seed: Option<u64>,
-    quiet: bool,
-) -> segmenta::Result<()> {
+fn run_job(path: &Path, options: RunOptions) -> segmenta::Result<()> {
+    let quiet = options.quiet;
     let job = Job::from_file(path)?;
     if !quiet {
         eprintln!("segmenta: job '{}' from {}", job.name, path.display());
     }
-    let options = RunOptions {
-        output_root: output.to_path_buf(),
-        as_of,
-        seed,
-        quiet,
-    };
     let (result, folder) = segmenta::run(&job, &options)?;
     if !quiet {
         println!(
@@ -202,6 +214,17 @@ fn run_job(
                 100.0 * c.label_share
             );
         }
+        if let Some(d) = &result.drift {
+            println!(
+                "drift since the model of {}: {}",
+                d.model_as_of,
+                if d.drift.warnings.is_empty() {
+                    "none worth a warning".to_string()
+                } else {
+                    d.drift.warnings.join("; ")
+                }
+            );
+        }
         println!("report: {}", folder.join("index.html").display());
     }
     Ok(())
@@ -221,6 +244,7 @@ fn apply_model(
         as_of,
         seed: None,
         quiet,
+        baseline_model: None,
     };
     let applied = segmenta::apply::apply(&model, &job, &options)?;
     let folder = segmenta::report::write_applied(&applied, output)?;

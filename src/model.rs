@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::distance;
+use crate::cluster::gmm::MixtureModel;
 use crate::drift::{self, Baseline};
 use crate::error::{Error, Result};
 use crate::features::Preparation;
+use crate::label::Labelling;
 use crate::rules::ScoreCuts;
 use crate::RunResult;
 
@@ -23,6 +25,17 @@ pub struct SavedModel {
     /// The fit data's distributions, to measure drift when the model is applied.
     #[serde(default)]
     pub baseline: Baseline,
+    /// The Gaussian mixture, when the job fitted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmm: Option<SavedMixture>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedMixture {
+    #[serde(flatten)]
+    pub model: MixtureModel,
+    /// "Champions 78%"-style label of each component at fit time.
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,12 +69,7 @@ impl SavedModel {
                     .outer_iter()
                     .map(|r| r.to_vec())
                     .collect(),
-                labels: run
-                    .kmeans_labels
-                    .clusters
-                    .iter()
-                    .map(|c| format!("{} {:.0}%", c.label, 100.0 * c.label_share))
-                    .collect(),
+                labels: labels(&run.kmeans_labels),
             },
             dbscan: SavedDbscan {
                 eps: run.dbscan.eps,
@@ -69,6 +77,14 @@ impl SavedModel {
             },
             rfm_cut_points: run.rules.rfm.cuts.clone(),
             baseline: baseline(run),
+            gmm: run
+                .gmm
+                .as_ref()
+                .zip(run.gmm_labels.as_ref())
+                .map(|(g, l)| SavedMixture {
+                    model: g.model.clone(),
+                    labels: labels(l),
+                }),
         }
     }
 
@@ -82,6 +98,14 @@ impl SavedModel {
             message: format!("not a segmenta model: {e}"),
         })
     }
+}
+
+fn labels(labelling: &Labelling) -> Vec<String> {
+    labelling
+        .clusters
+        .iter()
+        .map(|c| format!("{} {:.0}%", c.label, 100.0 * c.label_share))
+        .collect()
 }
 
 fn baseline(run: &RunResult) -> Baseline {

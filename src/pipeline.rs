@@ -5,7 +5,11 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use crate::cluster::{dbscan, kmeans, DbscanOptions, DbscanResult, KmeansOptions, KmeansResult};
+use crate::apply::{self, DriftSince};
+use crate::cluster::{
+    dbscan, gmm, kmeans, DbscanOptions, DbscanResult, GmmOptions, GmmResult, KmeansOptions,
+    KmeansResult,
+};
 use crate::error::{Error, Result};
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
 use crate::job::{Job, Primary};
@@ -20,12 +24,16 @@ pub struct RunOptions {
     pub as_of: Option<NaiveDate>,
     pub seed: Option<u64>,
     pub quiet: bool,
+    /// A model.json to measure this run's drift against; by default the model of the job's
+    /// latest earlier run under `output_root`, when there is one.
+    pub baseline_model: Option<PathBuf>,
 }
 
 pub struct ReferenceAgreement {
     pub name: String,
     pub kmeans: Agreement,
     pub dbscan: Agreement,
+    pub gmm: Option<Agreement>,
 }
 
 /// Everything a run found; the report is written from it.
@@ -41,15 +49,27 @@ pub struct RunResult {
     pub rules: RuleResults,
     pub kmeans: KmeansResult,
     pub dbscan: DbscanResult,
+    /// The Gaussian mixture, when the job asks for it (`[discovery] gmm = true`).
+    pub gmm: Option<GmmResult>,
     pub kmeans_labels: Labelling,
     pub dbscan_labels: Labelling,
+    pub gmm_labels: Option<Labelling>,
     pub reference: Option<ReferenceAgreement>,
+    /// Drift from an earlier run's model (or the one named with `--baseline`).
+    pub drift: Option<DriftSince>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
     pub warnings: Vec<String>,
 }
 
 impl RunResult {
+    /// How closely the Gaussian mixture's components follow the k-means clusters.
+    pub fn mixture_agreement_with_kmeans(&self) -> Option<Agreement> {
+        let g = self.gmm.as_ref()?;
+        let hard: Vec<Option<usize>> = g.labels.iter().map(|c| Some(*c)).collect();
+        Some(label::agreement(&hard, &self.kmeans.labels))
+    }
+
     /// The exported `segment` of every customer, from the job's primary method.
     pub fn primary_segments(&self) -> Vec<String> {
         match self.job.primary {
@@ -64,6 +84,12 @@ impl RunResult {
                 .labels
                 .iter()
                 .map(|c| label::cluster_name(*c))
+                .collect(),
+            // The job check makes sure the mixture ran when it is primary.
+            Primary::Gmm => self
+                .gmm
+                .iter()
+                .flat_map(|g| g.labels.iter().map(|c| label::cluster_name(Some(*c))))
                 .collect(),
         }
     }
@@ -123,6 +149,8 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         ),
     );
 
+    let mut warnings = Vec::new();
+    let drift = drift_since_baseline(job, options, as_of, &features, &mut warnings)?;
     let rules = rules::apply(&features, &job.rules, &job.base_dir)?;
     clock.lap("rules", format!("{} rule sets", rules.sets.len()));
 
@@ -156,25 +184,47 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         ),
     );
 
-    let kmeans_assignment: Vec<Option<usize>> = kmeans.labels.iter().map(|c| Some(*c)).collect();
+    let gmm = fit_mixture(job, x, seed, &mut warnings)?;
+    if let Some(g) = &gmm {
+        clock.lap(
+            "gmm",
+            format!(
+                "k = {} — {} {:.0} % of customers belong with probability ≥ {}",
+                g.k,
+                g.reason,
+                100.0 * (1.0 - g.uncertain_share),
+                gmm::CONFIDENT
+            ),
+        );
+    }
+
+    let hard =
+        |labels: &[usize]| -> Vec<Option<usize>> { labels.iter().map(|c| Some(*c)).collect() };
+    let kmeans_assignment = hard(&kmeans.labels);
+    let gmm_assignment = gmm.as_ref().map(|g| hard(&g.labels));
     let kmeans_labels = label::label(&features, &rules, &kmeans_assignment);
     let dbscan_labels = label::label(&features, &rules, &dbscan.labels);
+    let gmm_labels = gmm_assignment
+        .as_ref()
+        .map(|a| label::label(&features, &rules, a));
     let reference = reference_agreement(
         job,
         &features.customer_ids,
-        &kmeans_assignment,
-        &dbscan.labels,
+        [&kmeans_assignment, &dbscan.labels],
+        gmm_assignment.as_deref(),
     )?;
     clock.lap(
         "label",
         format!("ARI vs RFM groups {:.3}", kmeans_labels.agreement.ari),
     );
 
+    let later_warnings = std::mem::take(&mut warnings);
     let mut warnings = features.notes.clone();
     warnings.extend(fit_report.warnings.iter().cloned());
     warnings.extend(rules.warnings.iter().cloned());
     warnings.extend(kmeans.warnings.iter().cloned());
     warnings.extend(dbscan.warnings.iter().cloned());
+    warnings.extend(later_warnings);
     Ok(RunResult {
         job: job.clone(),
         as_of,
@@ -187,9 +237,12 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         rules,
         kmeans,
         dbscan,
+        gmm,
         kmeans_labels,
         dbscan_labels,
+        gmm_labels,
         reference,
+        drift,
         timings: clock.timings,
         warnings,
     })
@@ -211,11 +264,43 @@ pub(crate) fn resolve_as_of(
     Ok(crate::features::default_as_of(inputs).unwrap_or_else(|| chrono::Local::now().date_naive()))
 }
 
+/// The Gaussian mixture when the job asks for it. Its failure stops the run only when it is the
+/// primary segmentation; otherwise it is a warning and the report leaves the mixture out.
+fn fit_mixture(
+    job: &Job,
+    x: ndarray::ArrayView2<f64>,
+    seed: u64,
+    warnings: &mut Vec<String>,
+) -> Result<Option<GmmResult>> {
+    if !job.discovery.gmm {
+        return Ok(None);
+    }
+    let options = GmmOptions {
+        fixed_k: job.discovery.gmm_k.fixed("gmm_k")?,
+        k_range: job.discovery.k_range,
+        n_runs: job.discovery.gmm_runs,
+        sample: job.discovery.gmm_sample,
+        reg_covar: job.discovery.gmm_reg_covar,
+        seed,
+    };
+    match gmm::discover(x, &options) {
+        Ok(result) => {
+            warnings.extend(result.warnings.iter().cloned());
+            Ok(Some(result))
+        }
+        Err(e) if job.primary != Primary::Gmm => {
+            warnings.push(format!("Gaussian mixture left out: {e}"));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn reference_agreement(
     job: &Job,
     ids: &[String],
-    kmeans: &[Option<usize>],
-    dbscan: &[Option<usize>],
+    [kmeans, dbscan]: [&[Option<usize>]; 2],
+    gmm: Option<&[Option<usize>]>,
 ) -> Result<Option<ReferenceAgreement>> {
     let Some(map) = load::load_reference(job)? else {
         return Ok(None);
@@ -238,7 +323,57 @@ fn reference_agreement(
         name,
         kmeans: label::agreement(kmeans, &truth),
         dbscan: label::agreement(dbscan, &truth),
+        gmm: gmm.map(|g| label::agreement(g, &truth)),
     }))
+}
+
+/// Drift from the baseline model: the one named in the options (an error when it cannot be
+/// read), else the job's latest earlier run (a warning when it cannot be read), else none.
+fn drift_since_baseline(
+    job: &Job,
+    options: &RunOptions,
+    as_of: NaiveDate,
+    features: &FeatureTable,
+    warnings: &mut Vec<String>,
+) -> Result<Option<DriftSince>> {
+    let found = match &options.baseline_model {
+        Some(path) => Some(apply::drift_since(path, features)?),
+        None => match previous_model(&options.output_root, job, as_of) {
+            None => None,
+            Some(path) => match apply::drift_since(&path, features) {
+                Ok(drift) => Some(drift),
+                Err(e) => {
+                    warnings.push(format!(
+                        "the previous run's model could not be used to measure drift: {e}"
+                    ));
+                    None
+                }
+            },
+        },
+    };
+    if let Some(d) = &found {
+        warnings.extend(
+            d.drift
+                .warnings
+                .iter()
+                .map(|w| format!("Since the model of {}: {w}", d.model_as_of)),
+        );
+    }
+    Ok(found)
+}
+
+/// model.json of the job's latest run as of a date before `as_of`, under `output_root`.
+pub fn previous_model(output_root: &Path, job: &Job, as_of: NaiveDate) -> Option<PathBuf> {
+    std::fs::read_dir(output_root.join(&job.name))
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let date = NaiveDate::parse_from_str(entry.file_name().to_str()?, "%Y-%m-%d").ok()?;
+            let model = entry.path().join("model.json");
+            (date < as_of && model.is_file()).then_some((date, model))
+        })
+        .max_by_key(|(date, _)| *date)
+        .map(|(_, model)| model)
 }
 
 /// The folder a run of `job` as of `as_of` writes to under `output_root`.

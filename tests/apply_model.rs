@@ -17,6 +17,7 @@ fn options(root: &Path) -> RunOptions {
         as_of: None,
         seed: None,
         quiet: true,
+        baseline_model: None,
     }
 }
 
@@ -83,6 +84,20 @@ fn a_redrawn_sample_keeps_its_clusters_and_shifted_data_warns() {
     ] {
         assert!(folder.join(file).is_file(), "{file}");
     }
+    // The demo job fits a Gaussian mixture; the model carries it and apply gives probabilities.
+    let mixture = model.gmm.as_ref().expect("the demo job fits a mixture");
+    let header = std::fs::read_to_string(folder.join("assignments.csv")).unwrap();
+    let header = header.lines().next().unwrap();
+    let last = format!("gmm_p{}", mixture.model.k() - 1);
+    assert!(
+        header.contains("gmm_cluster,gmm_probability,gmm_p0") && header.contains(&last),
+        "{header}"
+    );
+    let (labels, probabilities) = applied.mixture.as_ref().unwrap();
+    assert_eq!(labels.len(), applied.customer_ids.len());
+    assert!(probabilities
+        .outer_iter()
+        .all(|row| (row.sum() - 1.0).abs() < 1e-9));
     let before = clusters(&fit_folder.join("assignments.csv"));
     let after = clusters(&folder.join("assignments.csv"));
     let shared: Vec<&String> = after.keys().filter(|id| before.contains_key(*id)).collect();
@@ -152,4 +167,88 @@ fn a_damaged_model_file_is_a_clear_error() {
     std::fs::write(&path, "{\"segmenta_version\": \"0.1.0\"}").unwrap();
     let err = SavedModel::load(&path).unwrap_err().to_string();
     assert!(err.contains("model.json: not a segmenta model"), "{err}");
+}
+
+/// A month later the run itself measures drift against the job's previous run (the report's
+/// "Drift since the model of …" section and summary.json `drift`); a run never measures against
+/// itself, and `--baseline` names a model explicitly.
+#[test]
+fn the_next_run_measures_drift_against_the_previous_runs_model() {
+    let root = tempfile::tempdir().unwrap();
+    let reports = root.path().join("reports");
+    let first_job = job_over(&population(0..3000), &root.path().join("first"));
+    let (_, first_folder) = segmenta::run(&first_job, &options(&reports)).unwrap();
+    let first_summary = std::fs::read_to_string(first_folder.join("summary.json")).unwrap();
+    assert!(
+        !first_summary.contains("\"drift\""),
+        "no earlier run, no drift"
+    );
+
+    let mut shifted = population(1000..4000);
+    for amount in shifted.transactions.amount.iter_mut() {
+        *amount *= 3.0;
+    }
+    let next_job = job_over(&shifted, &root.path().join("next"));
+    let next_month = RunOptions {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 2, 1),
+        ..options(&reports)
+    };
+    let (next, folder) = segmenta::run(&next_job, &next_month).unwrap();
+    assert!(folder.ends_with("demo/2026-02-01"), "{}", folder.display());
+    let drift = next
+        .drift
+        .as_ref()
+        .expect("the January run is the baseline");
+    assert_eq!(drift.model_as_of, "2026-01-01");
+    assert_eq!(drift.model_path, first_folder.join("model.json"));
+    let monetary = drift
+        .drift
+        .columns
+        .iter()
+        .find(|c| c.name == "monetary")
+        .unwrap();
+    assert_eq!(monetary.level, "major", "PSI {}", monetary.psi);
+    assert!(
+        next.warnings
+            .iter()
+            .any(|w| w.starts_with("Since the model of 2026-01-01:") && w.contains("monetary")),
+        "{:?}",
+        next.warnings
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["drift"]["model_as_of"], "2026-01-01");
+    assert_eq!(
+        summary["drift"]["customers_now"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>(),
+        3000
+    );
+    let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(html.contains("Drift since the model of 2026-01-01"));
+    assert!(html.contains("<td class=\"t major\">major</td>"));
+
+    // Re-running January finds no earlier run: no drift section.
+    let (again, _) = segmenta::run(&first_job, &options(&reports)).unwrap();
+    assert!(again.drift.is_none());
+
+    // An explicit baseline that is not a model is an error naming the file.
+    let bad = root.path().join("not-a-model.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let explicit = RunOptions {
+        baseline_model: Some(bad.clone()),
+        ..options(&reports)
+    };
+    let err = segmenta::run(&first_job, &explicit)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("not-a-model.json") && err.contains("not a segmenta model"),
+        "{err}"
+    );
 }

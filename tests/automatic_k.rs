@@ -112,6 +112,7 @@ fn demo_summary_records_the_chosen_k_and_why() {
         as_of: None,
         seed: None,
         quiet: true,
+        baseline_model: None,
     };
     let (_, report) = segmenta::run(&job, &options).unwrap();
     let summary: serde_json::Value =

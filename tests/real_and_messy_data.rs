@@ -12,6 +12,7 @@ fn options(root: &Path) -> RunOptions {
         as_of: None,
         seed: None,
         quiet: true,
+        baseline_model: None,
     }
 }
 

@@ -513,6 +513,7 @@ fn a_full_run_with_three_scores_draws_and_reports_the_jobs_own_map() {
         as_of: None,
         seed: None,
         quiet: true,
+        baseline_model: None,
     };
     let (result, folder) = segmenta::run(&job, &options).unwrap();
     assert_eq!(result.rules.rfm.bins(), 3);

@@ -23,6 +23,21 @@ pub struct KScore {
     /// them: 1 = every seed finds the same segments; None with a single fit.
     #[serde(default)]
     pub stability: Option<f64>,
+    /// Mean adjusted Rand index between the best fit and fits on bootstrap samples of the
+    /// customers (each assigning every customer to its nearest centroid): 1 = the segments do
+    /// not depend on which customers happened to be in the data.
+    #[serde(default)]
+    pub bootstrap_stability: Option<f64>,
+}
+
+impl KScore {
+    /// The lower of the two stabilities: a k is as stable as its weaker test says.
+    pub fn weakest_stability(&self) -> Option<f64> {
+        match (self.stability, self.bootstrap_stability) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// A chosen k whose restarts agree less than this (mean ARI) is flagged as unstable.
@@ -44,6 +59,10 @@ pub struct KmeansResult {
 
 /// Restarts per k while scanning the range; enough to rank the ks, and 3× faster than 10.
 const SCAN_RUNS: usize = 3;
+/// Refits per k on bootstrap samples (customers drawn with replacement).
+const BOOTSTRAP_FITS: usize = 2;
+/// A bootstrap sample has at most this many customers: stability does not need a million.
+const BOOTSTRAP_MAX: usize = 100_000;
 
 pub struct KmeansOptions {
     pub fixed_k: Option<usize>,
@@ -119,7 +138,36 @@ pub fn score(
         calinski_harabasz: metrics::calinski_harabasz(x, labels),
         davies_bouldin: metrics::davies_bouldin(x, labels),
         stability: None,
+        bootstrap_stability: None,
     }
+}
+
+/// Fits k on `fits` bootstrap samples (seeded from `seed`), assigns every customer to the
+/// nearest centroid of each fit and returns the mean ARI against `labels`.
+fn bootstrap_stability(
+    x: ArrayView2<f64>,
+    k: usize,
+    labels: &[usize],
+    fits: usize,
+    seed: u64,
+) -> Result<Option<f64>> {
+    use rand::Rng;
+    let n = x.nrows();
+    let size = n.min(BOOTSTRAP_MAX);
+    let mut aris = Vec::with_capacity(fits);
+    for fit_index in 0..fits as u64 {
+        let mut rng = Xoshiro256Plus::seed_from_u64(seed ^ 0xB007_5742 ^ fit_index);
+        let rows: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
+        let sample = x.select(ndarray::Axis(0), &rows);
+        // A resample can hold fewer distinct customers than k; then this k is not testable.
+        if distinct_rows(sample.view(), k) < k {
+            continue;
+        }
+        let (centroids, _) = fit(sample.view(), k, 1, seed.wrapping_add(fit_index))?;
+        let refit = assign(x, centroids.view());
+        aris.push(metrics::adjusted_rand_index(labels, &refit));
+    }
+    Ok((!aris.is_empty()).then(|| aris.iter().sum::<f64>() / aris.len() as f64))
 }
 
 /// Fits one k once per seed (seed, seed + 1, …) and keeps the lowest inertia; the others'
@@ -224,6 +272,8 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
             options.seed,
         );
         scored.stability = stability;
+        scored.bootstrap_stability =
+            bootstrap_stability(x, k, &labels, BOOTSTRAP_FITS, options.seed)?;
         scores.push(scored);
     }
     let (index, reason) = match options.fixed_k {
@@ -240,10 +290,17 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
         options.seed,
     );
     chosen.stability = scores[index].stability;
+    chosen.bootstrap_stability = scores[index].bootstrap_stability;
     scores[index] = chosen.clone();
     if let Some(ari) = chosen.stability.filter(|a| *a < STABLE_ARI) {
         warnings.push(format!(
             "k = {} is unstable: fits from different seeds agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on the seed — consider another k or fewer features",
+            chosen.k
+        ));
+    }
+    if let Some(ari) = chosen.bootstrap_stability.filter(|a| *a < STABLE_ARI) {
+        warnings.push(format!(
+            "k = {} is unstable: fits on bootstrap samples of the customers agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on which customers are in the data — consider another k or fewer features",
             chosen.k
         ));
     }
@@ -285,9 +342,14 @@ fn distinct_rows(x: ArrayView2<f64>, enough: usize) -> usize {
     seen.len()
 }
 
-/// The documented rule for automatic k (README, "Choosing k"): candidates are the ks whose
-/// silhouette is within `SILHOUETTE_SLACK` of the best; the largest of them wins, since a
-/// near-tie in separation means the data supports the finer, more actionable segmentation.
+/// The documented rule for automatic k (README, "Choosing k"):
+/// 1. candidates are the ks whose silhouette is within `SILHOUETTE_SLACK` of the best — on a
+///    sample the silhouette is only that precise, so these are ties;
+/// 2. unstable candidates (stability below `STABLE_ARI` across seeds or bootstrap samples) are
+///    dropped, unless every candidate is unstable;
+/// 3. a candidate is dropped when another candidate has both a higher Calinski–Harabasz and a
+///    lower Davies–Bouldin: the two other measures agree that it separates worse;
+/// 4. the best silhouette among the rest wins; an exact tie goes to the smaller k.
 pub const SILHOUETTE_SLACK: f64 = 0.02;
 
 pub fn choose_k(scores: &[KScore]) -> (usize, String) {
@@ -304,31 +366,127 @@ pub fn choose_k(scores: &[KScore]) -> (usize, String) {
             ),
         );
     }
-    let candidates: Vec<usize> = (0..scores.len())
+    let near_ties: Vec<usize> = (0..scores.len())
         .filter(|&i| {
             scores[i]
                 .silhouette
                 .is_some_and(|s| s >= best_sil - SILHOUETTE_SLACK)
         })
         .collect();
-    let index = candidates.iter().copied().max().unwrap_or(0);
-    let s = &scores[index];
-    let reason = if candidates.len() == 1 {
-        format!("k = {} has the best silhouette ({:.3}).", s.k, best_sil)
-    } else {
-        let ks: Vec<String> = candidates
-            .iter()
-            .map(|&i| scores[i].k.to_string())
-            .collect();
-        format!(
-            "k = {} is the largest k whose silhouette ({:.3}) is within {SILHOUETTE_SLACK} of the best ({:.3}); candidates: k = {}.",
-            s.k,
-            s.silhouette.unwrap_or(f64::NAN),
-            best_sil,
-            ks.join(", ")
-        )
+    let is_stable = |i: &usize| {
+        scores[*i]
+            .weakest_stability()
+            .is_none_or(|a| a >= STABLE_ARI)
     };
-    (index, reason)
+    let stable: Vec<usize> = near_ties.iter().copied().filter(is_stable).collect();
+    let unstable: Vec<usize> = near_ties
+        .iter()
+        .copied()
+        .filter(|i| !is_stable(i))
+        .collect();
+    let candidates = if stable.is_empty() {
+        near_ties.clone()
+    } else {
+        stable
+    };
+    // Dominators are looked for best silhouette first, so the reason names the strongest one.
+    let mut by_silhouette = candidates.clone();
+    by_silhouette.sort_by(|&a, &b| {
+        let (sa, sb) = (scores[a].silhouette, scores[b].silhouette);
+        sb.partial_cmp(&sa).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let dominated: Vec<(usize, usize)> = candidates
+        .iter()
+        .filter_map(|&i| {
+            by_silhouette
+                .iter()
+                .find(|&&j| dominates(&scores[j], &scores[i]))
+                .map(|&j| (i, j))
+        })
+        .collect();
+    let remaining: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|i| dominated.iter().all(|(d, _)| d != i))
+        .collect();
+    // Every candidate dominated is impossible (domination is a strict order), but stay total.
+    let pool = if remaining.is_empty() {
+        &candidates
+    } else {
+        &remaining
+    };
+    let index = pool
+        .iter()
+        .copied()
+        .max_by(|&a, &b| {
+            let (sa, sb) = (scores[a].silhouette, scores[b].silhouette);
+            sa.partial_cmp(&sb)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(b.cmp(&a))
+        })
+        .unwrap_or(0);
+    (
+        index,
+        reason(scores, index, &near_ties, &unstable, &dominated),
+    )
+}
+
+/// `a` beats `b` on both Calinski–Harabasz (higher) and Davies–Bouldin (lower).
+fn dominates(a: &KScore, b: &KScore) -> bool {
+    match (
+        a.calinski_harabasz,
+        b.calinski_harabasz,
+        a.davies_bouldin,
+        b.davies_bouldin,
+    ) {
+        (Some(ch_a), Some(ch_b), Some(db_a), Some(db_b)) => ch_a > ch_b && db_a < db_b,
+        _ => false,
+    }
+}
+
+/// The sentence the report and summary give for the chosen k.
+fn reason(
+    scores: &[KScore],
+    index: usize,
+    near_ties: &[usize],
+    unstable: &[usize],
+    dominated: &[(usize, usize)],
+) -> String {
+    let chosen = &scores[index];
+    let sil = chosen.silhouette.unwrap_or(f64::NAN);
+    if near_ties.len() == 1 {
+        return format!("k = {} has the best silhouette ({sil:.3}).", chosen.k);
+    }
+    let ks = |list: &[usize]| {
+        list.iter()
+            .map(|&i| scores[i].k.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "k = {} has the best silhouette ({sil:.3}) among the ks within {SILHOUETTE_SLACK} of the best (k = {})",
+        chosen.k,
+        ks(near_ties)
+    );
+    let mut why_not = Vec::new();
+    if !unstable.is_empty() && unstable.len() < near_ties.len() {
+        why_not.push(format!(
+            "k = {} unstable (stability below {STABLE_ARI})",
+            ks(unstable)
+        ));
+    }
+    for &(loser, winner) in dominated {
+        why_not.push(format!(
+            "k = {} has a lower Calinski–Harabasz and a higher Davies–Bouldin than k = {}",
+            scores[loser].k, scores[winner].k
+        ));
+    }
+    if why_not.is_empty() {
+        out.push('.');
+    } else {
+        out += &format!("; left out: {}.", why_not.join("; "));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -387,6 +545,60 @@ mod tests {
         );
     }
 
+    fn k_score(k: usize, sil: f64, ch: f64, db: f64, stability: f64) -> KScore {
+        KScore {
+            k,
+            inertia: 0.0,
+            silhouette: Some(sil),
+            calinski_harabasz: Some(ch),
+            davies_bouldin: Some(db),
+            stability: Some(stability),
+            bootstrap_stability: Some(1.0),
+        }
+    }
+
+    #[test]
+    fn the_k_rule_drops_unstable_and_dominated_near_ties() {
+        // The bundled data's scan: 4, 6 and 7 tie on silhouette; 6 beats 4 and 7 on CH and DB.
+        let scores = vec![
+            k_score(3, 0.234, 5253.0, 1.70, 0.67),
+            k_score(4, 0.303, 5960.0, 1.33, 1.00),
+            k_score(5, 0.292, 6002.0, 1.21, 0.85),
+            k_score(6, 0.315, 5967.0, 1.24, 0.84),
+            k_score(7, 0.297, 5567.0, 1.37, 0.86),
+        ];
+        let (index, reason) = choose_k(&scores);
+        assert_eq!(scores[index].k, 6, "{reason}");
+        assert!(
+            reason.contains("within 0.02 of the best (k = 4, 6, 7)")
+                && reason.contains(
+                    "k = 7 has a lower Calinski–Harabasz and a higher Davies–Bouldin than k = 6"
+                ),
+            "{reason}"
+        );
+        // The best silhouette is unstable: the stable near-tie wins, and the reason says why.
+        let mut shaky = scores.clone();
+        shaky[3].bootstrap_stability = Some(0.5);
+        let (index, reason) = choose_k(&shaky);
+        assert_eq!(shaky[index].k, 4, "{reason}");
+        assert!(reason.contains("k = 6 unstable"), "{reason}");
+        // All unstable: the rule still chooses, by silhouette.
+        let all_shaky: Vec<KScore> = scores
+            .iter()
+            .map(|s| KScore {
+                stability: Some(0.3),
+                ..s.clone()
+            })
+            .collect();
+        assert_eq!(all_shaky[choose_k(&all_shaky).0].k, 6);
+        // An exact tie goes to the smaller k.
+        let tie = vec![
+            k_score(2, 0.5, 100.0, 1.0, 1.0),
+            k_score(3, 0.5, 100.0, 1.0, 1.0),
+        ];
+        assert_eq!(tie[choose_k(&tie).0].k, 2);
+    }
+
     #[test]
     fn separated_groups_are_stable_across_seeds_and_uniform_noise_is_not() {
         use rand::Rng;
@@ -403,5 +615,11 @@ mod tests {
         assert!(unstable.unwrap() < 0.95, "{unstable:?}");
         let (_, _, single) = fit_with_stability(noise.view(), 3, 1, 42).unwrap();
         assert_eq!(single, None);
+        let (_, labels) = fit(blobs.view(), 3, 3, 42).unwrap();
+        let resampled = bootstrap_stability(blobs.view(), 3, &labels, 2, 42).unwrap();
+        assert!(resampled.unwrap() > 0.99, "{resampled:?}");
+        let (_, labels) = fit(noise.view(), 9, 1, 42).unwrap();
+        let resampled = bootstrap_stability(noise.view(), 9, &labels, 2, 42).unwrap();
+        assert!(resampled.unwrap() < 0.95, "{resampled:?}");
     }
 }

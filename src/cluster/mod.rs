@@ -2,7 +2,9 @@
 
 pub mod dbscan;
 pub mod distance;
+pub mod gmm;
 pub mod kmeans;
 
 pub use dbscan::{DbscanOptions, DbscanResult};
+pub use gmm::{GmmOptions, GmmResult};
 pub use kmeans::{KScore, KmeansOptions, KmeansResult};

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::html::percent;
 use crate::apply::Applied;
+use crate::drift::Drift;
 use crate::error::{PolarsContext, Result};
 use crate::label::cluster_name;
 
@@ -29,7 +30,7 @@ fn frame(a: &Applied) -> Result<DataFrame> {
     let scores =
         |s: &[Option<u8>]| -> Vec<Option<u32>> { s.iter().map(|v| v.map(u32::from)).collect() };
     let label = |c: usize| a.cluster_labels.get(c).cloned().unwrap_or_default();
-    let columns = vec![
+    let mut columns = vec![
         Column::new("customer_id".into(), &a.customer_ids),
         Column::new(
             "segment".into(),
@@ -52,23 +53,42 @@ fn frame(a: &Applied) -> Result<DataFrame> {
         Column::new("f_score".into(), scores(&a.f)),
         Column::new("m_score".into(), scores(&a.m)),
     ];
+    if let Some((labels, probabilities)) = &a.mixture {
+        columns.extend(super::export::mixture_columns(labels, probabilities));
+    }
     DataFrame::new_infer_height(columns).context("building the applied assignment table")
 }
 
 fn html(a: &Applied, dir: &Path) -> Result<()> {
-    let d = &a.drift;
     let mut counts = vec![0usize; a.cluster_labels.len()];
     for c in &a.clusters {
         if let Some(n) = counts.get_mut(*c) {
             *n += 1;
         }
     }
-    let clusters: Vec<serde_json::Value> = (0..counts.len())
+    let context = json!({
+        "job": a.job.name,
+        "as_of": a.as_of.to_string(),
+        "model_job": a.model_job,
+        "model_as_of": a.model_as_of,
+        "drift": drift_context(&a.drift, &a.cluster_labels, &counts, &a.notes),
+    });
+    super::html::render_page(dir, "applied.html", TEMPLATE, context)
+}
+
+/// The values of the drift partial (drift.html), shared by the apply page and the run report.
+pub(super) fn drift_context(
+    d: &Drift,
+    labels: &[String],
+    customers_now: &[usize],
+    notes: &[String],
+) -> serde_json::Value {
+    let clusters: Vec<serde_json::Value> = (0..customers_now.len())
         .map(|c| {
             json!({
                 "name": cluster_name(Some(c)),
-                "label": a.cluster_labels.get(c).cloned().unwrap_or_default(),
-                "customers": counts[c],
+                "label": labels.get(c).cloned().unwrap_or_default(),
+                "customers": customers_now[c],
                 "fit": d.cluster_shares_fit.get(c).map_or("–".into(), |s| percent(*s)),
                 "now": percent(d.cluster_shares_now.get(c).copied().unwrap_or(0.0)),
             })
@@ -76,19 +96,14 @@ fn html(a: &Applied, dir: &Path) -> Result<()> {
         .collect();
     let mut columns = d.columns.clone();
     columns.sort_by(|x, y| y.psi.total_cmp(&x.psi));
-    let context = json!({
-        "job": a.job.name,
-        "as_of": a.as_of.to_string(),
-        "model_job": a.model_job,
-        "model_as_of": a.model_as_of,
-        "customers": a.customer_ids.len(),
+    json!({
+        "customers": customers_now.iter().sum::<usize>(),
         "far_share": percent(d.far_share),
         "far_expected": percent(d.far_share_fit),
         "cluster_psi": format!("{:.3}", d.cluster_psi),
         "warnings": d.warnings,
-        "notes": a.notes,
+        "notes": notes,
         "clusters": clusters,
         "columns": columns.iter().map(|c| json!({"name": c.name, "psi": format!("{:.3}", c.psi), "level": c.level})).collect::<Vec<_>>(),
-    });
-    super::html::render_page(dir, "applied.html", TEMPLATE, context)
+    })
 }

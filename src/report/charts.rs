@@ -113,15 +113,32 @@ pub struct RfGrid {
     pub map_name: String,
 }
 
-/// Cluster-quality scores per candidate k for [`k_selection`]; all vectors are parallel to `ks`.
+/// Scores per candidate k for [`k_selection`]: one panel per score, the chosen k marked in each.
 #[derive(Debug, Clone)]
 pub struct KSelection {
+    pub title: String,
     pub ks: Vec<usize>,
-    pub silhouette: Vec<Option<f64>>,
-    pub calinski_harabasz: Vec<Option<f64>>,
-    pub davies_bouldin: Vec<Option<f64>>,
-    pub inertia: Vec<f64>,
+    pub panels: Vec<KPanel>,
     pub chosen_k: usize,
+}
+
+/// One score over the candidate ks; `values` is parallel to [`KSelection::ks`].
+#[derive(Debug, Clone)]
+pub struct KPanel {
+    /// Panel title, saying which direction is better.
+    pub title: String,
+    pub axis: String,
+    pub values: Vec<Option<f64>>,
+}
+
+impl KPanel {
+    pub fn new(title: &str, axis: &str, values: Vec<Option<f64>>) -> Self {
+        Self {
+            title: title.into(),
+            axis: axis.into(),
+            values,
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -2242,12 +2259,6 @@ struct KFig<'a> {
     sel: &'a KSelection,
 }
 
-struct Metric<'a> {
-    title: &'a str,
-    axis: &'a str,
-    values: Vec<Option<f64>>,
-}
-
 impl Figure for KFig<'_> {
     fn size(&self) -> (u32, u32) {
         (W, H)
@@ -2265,39 +2276,28 @@ impl Figure for KFig<'_> {
         } else {
             format!("Chosen: k = {} (not among the evaluated k)", s.chosen_k)
         };
-        let body = header(root, fx, "Choosing the number of clusters", &subtitle)?;
-        if s.ks.is_empty() {
+        let body = header(root, fx, &s.title, &subtitle)?;
+        if s.ks.is_empty() || s.panels.is_empty() {
             return no_data(&body, fx, "No candidate k was evaluated");
         }
-        let finite = |v: Option<f64>| v.filter(|x| usable(*x));
-        let pick = |v: &[Option<f64>], i: usize| finite(v.get(i).copied().flatten());
         let n = s.ks.len();
-        let metrics = [
-            Metric {
-                title: "Silhouette – higher is better",
-                axis: "Silhouette",
-                values: (0..n).map(|i| pick(&s.silhouette, i)).collect(),
-            },
-            Metric {
-                title: "Calinski–Harabasz – higher is better",
-                axis: "Calinski–Harabasz",
-                values: (0..n).map(|i| pick(&s.calinski_harabasz, i)).collect(),
-            },
-            Metric {
-                title: "Davies–Bouldin – lower is better",
-                axis: "Davies–Bouldin",
-                values: (0..n).map(|i| pick(&s.davies_bouldin, i)).collect(),
-            },
-            Metric {
-                title: "Inertia (elbow) – look for the bend",
-                axis: "Inertia",
-                values: (0..n).map(|i| finite(s.inertia.get(i).copied())).collect(),
-            },
-        ];
+        let panels: Vec<KPanel> = s
+            .panels
+            .iter()
+            .map(|p| KPanel {
+                values: (0..n)
+                    .map(|i| p.values.get(i).copied().flatten().filter(|x| usable(*x)))
+                    .collect(),
+                ..p.clone()
+            })
+            .collect();
+        // Two panels per row up to four, three per row beyond.
+        let columns = if panels.len() <= 4 { 2 } else { 3 }.min(panels.len());
+        let rows = panels.len().div_ceil(columns);
         let content = body.margin(0, 16, PAD - 20, PAD);
-        let panels = content.split_evenly((2, 2));
-        for (area, metric) in panels.iter().zip(&metrics) {
-            metric_panel(root, &area.margin(4, 18, 0, 36), fx, s, metric)?;
+        let areas = content.split_evenly((rows, columns));
+        for (area, panel) in areas.iter().zip(&panels) {
+            metric_panel(root, &area.margin(4, 18, 0, 36), fx, s, panel)?;
         }
         Ok(())
     }
@@ -2308,12 +2308,12 @@ fn metric_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     fx: Fx,
     sel: &KSelection,
-    m: &Metric,
+    m: &KPanel,
 ) -> Res {
     put(
         area,
         fx,
-        m.title,
+        &m.title,
         (20, 0),
         Txt::new(PANEL_TITLE - 1.0).bold(),
     )?;
@@ -2360,7 +2360,7 @@ fn metric_panel<DB: DrawingBackend>(
         .y_label_formatter(&axis_fmt(y0, y1, 5))
         .y_label_offset(fx.text_shift(TICK - 2.0, VPos::Center))
         .x_desc("Number of clusters (k)")
-        .y_desc(m.axis)
+        .y_desc(&m.axis)
         .label_style(font(TICK - 2.0, false).color(&INK))
         .axis_desc_style(font(AXIS_TITLE - 3.0, false).color(&INK))
         .bold_line_style(GRID)
@@ -2912,31 +2912,44 @@ mod tests {
     fn renders_k_selection() {
         let dir = scratch("ksel");
         let ks: Vec<usize> = (2..=10).collect();
+        let db = ks
+            .iter()
+            .map(|&k| (k != 7).then_some(0.8 + 0.03 * k as f64))
+            .collect();
         let sel = KSelection {
-            silhouette: ks.iter().map(|&k| Some(0.5 - 0.02 * k as f64)).collect(),
-            calinski_harabasz: ks.iter().map(|&k| Some(9000.0 / k as f64)).collect(),
-            davies_bouldin: ks
-                .iter()
-                .map(|&k| {
-                    if k == 7 {
-                        None
-                    } else {
-                        Some(0.8 + 0.03 * k as f64)
-                    }
-                })
-                .collect(),
-            inertia: ks.iter().map(|&k| 1.0e6 / k as f64).collect(),
+            title: "Choosing the number of clusters".into(),
+            panels: vec![
+                KPanel::new(
+                    "Silhouette – higher is better",
+                    "Silhouette",
+                    ks.iter().map(|&k| Some(0.5 - 0.02 * k as f64)).collect(),
+                ),
+                KPanel::new(
+                    "Calinski–Harabasz – higher is better",
+                    "Calinski–Harabasz",
+                    ks.iter().map(|&k| Some(9000.0 / k as f64)).collect(),
+                ),
+                KPanel::new("Davies–Bouldin – lower is better", "Davies–Bouldin", db),
+                KPanel::new(
+                    "Inertia (elbow)",
+                    "Inertia",
+                    ks.iter().map(|&k| Some(1.0e6 / k as f64)).collect(),
+                ),
+                KPanel::new(
+                    "Stability – higher is better",
+                    "ARI",
+                    ks.iter().map(|_| Some(0.9)).collect(),
+                ),
+            ],
             chosen_k: 5,
             ks,
         };
         k_selection(&dir, "ksel", &sel).unwrap();
         check(&dir, "ksel");
         let empty = KSelection {
+            title: String::new(),
             ks: vec![],
-            silhouette: vec![],
-            calinski_harabasz: vec![],
-            davies_bouldin: vec![],
-            inertia: vec![],
+            panels: vec![],
             chosen_k: 0,
         };
         k_selection(&dir, "empty", &empty).unwrap();
@@ -2987,11 +3000,14 @@ mod tests {
         heatmap(&dir, "heat", &map).unwrap();
         check(&dir, "heat");
         let sel = KSelection {
+            title: String::new(),
             ks: vec![2, 3],
-            silhouette: vec![Some(1e300), Some(-1e300)],
-            calinski_harabasz: vec![Some(5.0), Some(5.0)],
-            davies_bouldin: vec![],
-            inertia: vec![f64::INFINITY],
+            panels: vec![
+                KPanel::new("", "", vec![Some(1e300), Some(-1e300)]),
+                KPanel::new("", "", vec![Some(5.0), Some(5.0)]),
+                KPanel::new("", "", vec![]),
+                KPanel::new("", "", vec![Some(f64::INFINITY)]),
+            ],
             chosen_k: 3,
         };
         k_selection(&dir, "ksel", &sel).unwrap();

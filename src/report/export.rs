@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use ndarray::Array2;
 use polars::prelude::*;
 
 use crate::error::{output_error, PolarsContext, Result};
@@ -47,10 +48,42 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         Column::new("m_score".into(), scores(&run.rules.rfm.m)),
         Column::new("rfm_cell".into(), cells),
     ];
+    if let Some(g) = &run.gmm {
+        columns.extend(mixture_columns(&g.labels, &g.probabilities));
+    }
     for set in &run.rules.sets {
         columns.push(Column::new(set.column_name().into(), &set.labels));
     }
     DataFrame::new_infer_height(columns).context("building the assignment table")
+}
+
+/// The Gaussian mixture's columns: the most probable component, its probability, and the
+/// probability of every component (`gmm_p0`, `gmm_p1`, …; each row sums to 1). Rounded to 4
+/// decimals: a CRM needs "0.9731", not "9.5e-179".
+pub(crate) fn mixture_columns(labels: &[usize], probabilities: &Array2<f64>) -> Vec<Column> {
+    let mut columns = vec![
+        Column::new(
+            "gmm_cluster".into(),
+            labels.iter().map(|&c| c as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "gmm_probability".into(),
+            probabilities
+                .outer_iter()
+                .zip(labels)
+                .map(|(row, &c)| round4(row[c]))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    for (c, column) in probabilities.columns().into_iter().enumerate() {
+        let rounded: Vec<f64> = column.iter().map(|&p| round4(p)).collect();
+        columns.push(Column::new(format!("gmm_p{c}").into(), rounded));
+    }
+    columns
+}
+
+fn round4(p: f64) -> f64 {
+    (p * 1e4).round() / 1e4
 }
 
 pub fn write(run: &RunResult, dir: &Path) -> Result<()> {

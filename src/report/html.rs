@@ -16,6 +16,7 @@ use crate::RunResult;
 
 const TEMPLATE: &str = include_str!("template.html");
 const STYLE: &str = include_str!("style.css");
+const DRIFT: &str = include_str!("drift.html");
 
 #[derive(Serialize)]
 struct Card {
@@ -188,6 +189,7 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
             "name": r.name,
             "kmeans_ari": format!("{:.3}", r.kmeans.ari), "kmeans_nmi": format!("{:.3}", r.kmeans.nmi),
             "dbscan_ari": format!("{:.3}", r.dbscan.ari),
+            "gmm_ari": r.gmm.map(|a| format!("{:.3}", a.ari)),
         })
     });
     let context = serde_json::json!({
@@ -220,13 +222,66 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
             "silhouette": optional(s.silhouette, 3), "ch": optional(s.calinski_harabasz, 1),
             "db": optional(s.davies_bouldin, 3), "inertia": format!("{:.1}", s.inertia),
             "stability": optional(s.stability, 2),
+            "bootstrap_stability": optional(s.bootstrap_stability, 2),
         })).collect::<Vec<_>>(),
         "silhouette_sample": km.silhouette_sample,
+        "gmm": mixture_section(run),
+        "drift": run.drift.as_ref().map(|d| {
+            super::applied::drift_context(&d.drift, &d.cluster_labels, &d.customers_now, &d.notes)
+        }),
+        "drift_model": run.drift.as_ref().map(|d| d.model_path.display().to_string()),
+        "drift_model_as_of": run.drift.as_ref().map(|d| d.model_as_of.clone()),
         "features": run.matrix.names,
         "quality": quality,
         "timings": run.timings.iter().map(|(stage, s)| serde_json::json!({"stage": stage, "seconds": format!("{s:.2}")})).collect::<Vec<_>>(),
     });
     render_page(dir, "index.html", TEMPLATE, context)
+}
+
+/// The Gaussian mixture's section: how sure the memberships are, its components, its k scan.
+fn mixture_section(run: &RunResult) -> Option<serde_json::Value> {
+    let (g, labelling) = run.gmm.as_ref().zip(run.gmm_labels.as_ref())?;
+    let confidence = g.confidence();
+    let components: Vec<serde_json::Value> = labelling
+        .clusters
+        .iter()
+        .map(|c| {
+            let id = c.id.unwrap_or(usize::MAX);
+            let members: Vec<f64> = (0..confidence.len())
+                .filter(|&i| g.labels[i] == id)
+                .map(|i| confidence[i])
+                .collect();
+            let mean = members.iter().sum::<f64>() / members.len().max(1) as f64;
+            let uncertain = members
+                .iter()
+                .filter(|&&p| p < crate::cluster::gmm::CONFIDENT)
+                .count();
+            serde_json::json!({
+                "name": c.name, "label": format!("{} {}", c.label, percent(c.label_share)),
+                "rfm_name": c.rfm_name, "customers": c.size, "share": percent(c.share),
+                "revenue_share": percent(c.revenue_share),
+                "mean_probability": format!("{mean:.2}"), "uncertain": uncertain,
+            })
+        })
+        .collect();
+    let versus_kmeans = run.mixture_agreement_with_kmeans()?;
+    Some(serde_json::json!({
+        "k": g.k,
+        "reason": g.reason,
+        "sample": g.sample_size,
+        "reg_covar": run.job.discovery.gmm_reg_covar,
+        "mean_confidence": format!("{:.2}", g.mean_confidence),
+        "uncertain_share": percent(g.uncertain_share),
+        "confident_at": crate::cluster::gmm::CONFIDENT,
+        "kmeans_ari": format!("{:.3}", versus_kmeans.ari),
+        "rfm_ari": format!("{:.3}", labelling.agreement.ari),
+        "components": components,
+        "scores": g.scores.iter().map(|s| serde_json::json!({
+            "k": s.k, "chosen": s.k == g.k,
+            "log_likelihood": optional(s.log_likelihood, 1), "bic": optional(s.bic, 1),
+            "aic": optional(s.aic, 1), "failed": s.failed.clone().unwrap_or_default(),
+        })).collect::<Vec<_>>(),
+    }))
 }
 
 /// Renders a page template (with the shared style sheet) into `dir/index.html`.
@@ -238,6 +293,7 @@ pub(super) fn render_page(
 ) -> Result<()> {
     let mut env = minijinja::Environment::new();
     env.add_template("style.css", STYLE)
+        .and_then(|_| env.add_template("drift.html", DRIFT))
         .and_then(|_| env.add_template(name, template))
         .map_err(|e| Error::Data(format!("report template {name}: {e}")))?;
     let html = env

@@ -280,21 +280,17 @@ fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         "Customers, share of customers and share of revenue per recency and frequency score, coloured and outlined by the groups of the score map in use.".into(),
     );
 
-    let scores = &run.kmeans.scores;
-    charts::k_selection(
-        dir,
-        "k_selection",
-        &charts::KSelection {
-            ks: scores.iter().map(|s| s.k).collect(),
-            silhouette: scores.iter().map(|s| s.silhouette).collect(),
-            calinski_harabasz: scores.iter().map(|s| s.calinski_harabasz).collect(),
-            davies_bouldin: scores.iter().map(|s| s.davies_bouldin).collect(),
-            inertia: scores.iter().map(|s| s.inertia).collect(),
-            chosen_k: run.kmeans.k,
-        },
-    )
-    .map_err(chart_error)?;
+    charts::k_selection(dir, "k_selection", &kmeans_selection(run)).map_err(chart_error)?;
     add("k_selection", "Choosing k", run.kmeans.reason.clone());
+
+    if let Some(g) = &run.gmm {
+        charts::k_selection(dir, "gmm_selection", &mixture_selection(g)).map_err(chart_error)?;
+        add(
+            "gmm_selection",
+            "Gaussian mixture: choosing k",
+            format!("{} Lower is better for both criteria.", g.reason),
+        );
+    }
 
     let db = &run.dbscan;
     charts::k_distance(
@@ -392,5 +388,65 @@ fn rf_grid(run: &RunResult) -> charts::RfGrid {
             .collect(),
         title: "Customers by R and F score".into(),
         map_name: run.rules.rfm_groups().title.clone(),
+    }
+}
+
+/// The k-means scan as chart panels: the four scores the rule uses and the two stabilities.
+fn kmeans_selection(run: &RunResult) -> charts::KSelection {
+    use charts::KPanel;
+    let scores = &run.kmeans.scores;
+    let values = |f: fn(&crate::cluster::KScore) -> Option<f64>| scores.iter().map(f).collect();
+    charts::KSelection {
+        title: "Choosing the number of clusters (k-means)".into(),
+        ks: scores.iter().map(|s| s.k).collect(),
+        panels: vec![
+            KPanel::new(
+                "Silhouette – higher is better",
+                "Silhouette",
+                values(|s| s.silhouette),
+            ),
+            KPanel::new(
+                "Calinski–Harabasz – higher is better",
+                "Calinski–Harabasz",
+                values(|s| s.calinski_harabasz),
+            ),
+            KPanel::new(
+                "Davies–Bouldin – lower is better",
+                "Davies–Bouldin",
+                values(|s| s.davies_bouldin),
+            ),
+            KPanel::new(
+                "Inertia (elbow) – look for the bend",
+                "Inertia",
+                values(|s| Some(s.inertia)),
+            ),
+            KPanel::new(
+                "Stability, seeds – higher is better",
+                "Mean ARI",
+                values(|s| s.stability),
+            ),
+            KPanel::new(
+                "Stability, bootstrap – higher is better",
+                "Mean ARI",
+                values(|s| s.bootstrap_stability),
+            ),
+        ],
+        chosen_k: run.kmeans.k,
+    }
+}
+
+/// The mixture's scan as chart panels: BIC (the rule), AIC and the log-likelihood.
+fn mixture_selection(g: &crate::cluster::GmmResult) -> charts::KSelection {
+    use charts::KPanel;
+    let values =
+        |f: fn(&crate::cluster::gmm::GmmScore) -> Option<f64>| g.scores.iter().map(f).collect();
+    charts::KSelection {
+        title: "Choosing the number of components (Gaussian mixture)".into(),
+        ks: g.scores.iter().map(|s| s.k).collect(),
+        panels: vec![
+            KPanel::new("BIC – lower is better (the rule)", "BIC", values(|s| s.bic)),
+            KPanel::new("AIC – lower is better", "AIC", values(|s| s.aic)),
+        ],
+        chosen_k: g.k,
     }
 }

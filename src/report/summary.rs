@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::cluster::gmm::{self, GmmScore};
 use crate::cluster::KScore;
+use crate::drift::Drift;
 use crate::label::{Agreement, ClusterProfile, Labelling};
 use crate::load::DataQuality;
 use crate::rules::{ScoreCuts, SegmentInfo};
@@ -23,6 +25,12 @@ pub struct Summary {
     pub features: Vec<String>,
     pub kmeans: KmeansSummary,
     pub dbscan: DbscanSummary,
+    /// The Gaussian mixture, when the job fitted one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmm: Option<GmmSummary>,
+    /// Drift from the baseline model (the job's previous run, or `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSummary>,
     /// Agreement of the k-means clusters with the classic RFM groups.
     pub agreement: Agreement,
     pub agreement_dbscan: Agreement,
@@ -52,6 +60,36 @@ pub struct KmeansSummary {
 }
 
 #[derive(Serialize)]
+pub struct DriftSummary {
+    pub model: String,
+    pub model_as_of: String,
+    /// The model's cluster labels and this run's customers per model cluster.
+    pub model_labels: Vec<String>,
+    pub customers_now: Vec<usize>,
+    #[serde(flatten)]
+    pub drift: Drift,
+}
+
+#[derive(Serialize)]
+pub struct GmmSummary {
+    pub k: usize,
+    pub reason: String,
+    /// Customers the mixture was fitted on (all customers get probabilities).
+    pub sample_size: usize,
+    pub reg_covar: f64,
+    /// Mean of each customer's largest membership probability.
+    pub mean_confidence: f64,
+    /// Share of customers whose largest membership probability is below `confident_at`.
+    pub uncertain_share: f64,
+    pub confident_at: f64,
+    /// Agreement of the mixture's components with the k-means clusters and the RFM groups.
+    pub agreement_kmeans: Agreement,
+    pub agreement: Agreement,
+    pub k_scores: Vec<GmmScore>,
+    pub clusters: Vec<ClusterSummary>,
+}
+
+#[derive(Serialize)]
 pub struct DbscanSummary {
     pub eps: f64,
     pub eps_automatic: bool,
@@ -68,6 +106,8 @@ pub struct ReferenceSummary {
     pub name: String,
     pub kmeans: Agreement,
     pub dbscan: Agreement,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmm: Option<Agreement>,
 }
 
 #[derive(Serialize)]
@@ -222,12 +262,21 @@ pub fn build(run: &RunResult) -> Summary {
             sample_size: run.dbscan.sample_size,
             silhouette: run.dbscan.silhouette,
         },
+        gmm: gmm_summary(run),
+        drift: run.drift.as_ref().map(|d| DriftSummary {
+            model: d.model_path.display().to_string(),
+            model_as_of: d.model_as_of.clone(),
+            model_labels: d.cluster_labels.clone(),
+            customers_now: d.customers_now.clone(),
+            drift: d.drift.clone(),
+        }),
         agreement: run.kmeans_labels.agreement,
         agreement_dbscan: run.dbscan_labels.agreement,
         agreement_reference: run.reference.as_ref().map(|r| ReferenceSummary {
             name: r.name.clone(),
             kmeans: r.kmeans,
             dbscan: r.dbscan,
+            gmm: r.gmm,
         }),
         rfm_cut_points: run.rules.rfm.cuts.clone(),
         rule_sets: rule_set_summaries(run),
@@ -243,4 +292,21 @@ pub fn build(run: &RunResult) -> Summary {
             .collect(),
         warnings: run.warnings.clone(),
     }
+}
+
+fn gmm_summary(run: &RunResult) -> Option<GmmSummary> {
+    let (g, labelling) = run.gmm.as_ref().zip(run.gmm_labels.as_ref())?;
+    Some(GmmSummary {
+        k: g.k,
+        reason: g.reason.clone(),
+        sample_size: g.sample_size,
+        reg_covar: run.job.discovery.gmm_reg_covar,
+        mean_confidence: g.mean_confidence,
+        uncertain_share: g.uncertain_share,
+        confident_at: gmm::CONFIDENT,
+        agreement_kmeans: run.mixture_agreement_with_kmeans()?,
+        agreement: labelling.agreement,
+        k_scores: g.scores.clone(),
+        clusters: clusters(labelling),
+    })
 }
