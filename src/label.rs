@@ -87,6 +87,11 @@ pub fn cluster_name(id: Option<usize>) -> String {
     }
 }
 
+/// A Gaussian mixture component's name, kept apart from the k-means clusters' names.
+pub fn component_name(id: usize) -> String {
+    format!("Component {id}")
+}
+
 pub fn label(table: &FeatureTable, rules: &RuleResults, assignment: &[Option<usize>]) -> Labelling {
     let n = table.len();
     let mut ids: Vec<Option<usize>> = assignment.to_vec();

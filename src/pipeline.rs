@@ -89,7 +89,7 @@ impl RunResult {
             Primary::Gmm => self
                 .gmm
                 .iter()
-                .flat_map(|g| g.labels.iter().map(|c| label::cluster_name(Some(*c))))
+                .flat_map(|g| g.labels.iter().map(|c| label::component_name(*c)))
                 .collect(),
         }
     }
@@ -204,9 +204,13 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     let gmm_assignment = gmm.as_ref().map(|g| hard(&g.labels));
     let kmeans_labels = label::label(&features, &rules, &kmeans_assignment);
     let dbscan_labels = label::label(&features, &rules, &dbscan.labels);
-    let gmm_labels = gmm_assignment
-        .as_ref()
-        .map(|a| label::label(&features, &rules, a));
+    let gmm_labels = gmm_assignment.as_ref().map(|a| {
+        let mut labelling = label::label(&features, &rules, a);
+        for c in &mut labelling.clusters {
+            c.name = label::component_name(c.id.unwrap_or_default());
+        }
+        labelling
+    });
     let reference = reference_agreement(
         job,
         &features.customer_ids,
