@@ -70,6 +70,15 @@ impl RunResult {
         Some(label::agreement(&hard, &self.kmeans.labels))
     }
 
+    /// The profiles of the job's primary segmentation.
+    pub fn primary_labelling(&self) -> &Labelling {
+        match self.job.primary {
+            Primary::Kmeans => &self.kmeans_labels,
+            Primary::Dbscan => &self.dbscan_labels,
+            Primary::Gmm => self.gmm_labels.as_ref().unwrap_or(&self.kmeans_labels),
+        }
+    }
+
     /// The exported `segment` of every customer, from the job's primary method.
     pub fn primary_segments(&self) -> Vec<String> {
         match self.job.primary {

@@ -29,6 +29,7 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
         "summary.json",
         "assignments.csv",
         "assignments.parquet",
+        "segments.csv",
         "model.json",
         "run.log",
     ] {
@@ -186,6 +187,24 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
         .next()
         .unwrap()
         .ends_with(&columns.join(",")));
+
+    // segments.csv: one row per k-means segment, sizes adding up, an action for every segment.
+    let segments = std::fs::read_to_string(report.join("segments.csv")).unwrap();
+    let mut rows = segments.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "segment,customers,share,revenue,revenue_share,rfm_group,rfm_group_share,rfm_median_group,traits,suggested_action"
+    );
+    let rows: Vec<&str> = rows.collect();
+    assert_eq!(rows.len() as u64, summary["kmeans"]["k"].as_u64().unwrap());
+    let listed: usize = rows
+        .iter()
+        .map(|r| r.split(',').nth(1).unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(listed, customers);
+    assert!(rows
+        .iter()
+        .all(|r| r.starts_with("Cluster ") && !r.ends_with(',')));
 
     let second_root = tempfile::tempdir().unwrap();
     let again = run_demo(second_root.path());

@@ -97,7 +97,11 @@ pub(crate) fn write_frame(mut frame: DataFrame, dir: &Path) -> Result<()> {
     ParquetWriter::new(file)
         .finish(&mut frame)
         .context("writing assignments.parquet")?;
+    write_csv(frame, &dir.join("assignments.csv"))
+}
 
+/// A CSV for spreadsheets and CRMs: text that a spreadsheet would run as a formula is neutralised.
+fn write_csv(mut frame: DataFrame, path: &Path) -> Result<()> {
     let text_columns: Vec<String> = frame
         .columns()
         .iter()
@@ -116,12 +120,55 @@ pub(crate) fn write_frame(mut frame: DataFrame, dir: &Path) -> Result<()> {
             .with_column(Column::new(name.as_str().into(), safe))
             .context("neutralising formulas")?;
     }
-    let csv = dir.join("assignments.csv");
-    let mut file = std::fs::File::create(&csv).map_err(|e| output_error(&csv, e))?;
+    let mut file = std::fs::File::create(path).map_err(|e| output_error(path, e))?;
     CsvWriter::new(&mut file)
         .finish(&mut frame)
-        .context("writing assignments.csv")?;
+        .context(format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// segments.csv: one row per segment of the primary segmentation, ready to paste into a CRM's
+/// segment list — size, revenue, the dominant RFM group, the distinctive traits in words and
+/// the suggested action.
+pub fn segments_frame(run: &RunResult) -> Result<DataFrame> {
+    let labelling = run.primary_labelling();
+    let rfm = run.rules.rfm_groups();
+    let profiles = &labelling.clusters;
+    let text = |f: &dyn Fn(&crate::label::ClusterProfile) -> String| -> Vec<String> {
+        profiles.iter().map(f).collect()
+    };
+    let number = |f: &dyn Fn(&crate::label::ClusterProfile) -> f64| -> Vec<f64> {
+        profiles.iter().map(f).collect()
+    };
+    let columns = vec![
+        Column::new("segment".into(), text(&|p| p.name.clone())),
+        Column::new(
+            "customers".into(),
+            profiles.iter().map(|p| p.size as u64).collect::<Vec<_>>(),
+        ),
+        Column::new("share".into(), number(&|p| round4(p.share))),
+        Column::new(
+            "revenue".into(),
+            number(&|p| (p.revenue * 100.0).round() / 100.0),
+        ),
+        Column::new("revenue_share".into(), number(&|p| round4(p.revenue_share))),
+        Column::new("rfm_group".into(), text(&|p| p.label.clone())),
+        Column::new("rfm_group_share".into(), number(&|p| round4(p.label_share))),
+        Column::new("rfm_median_group".into(), text(&|p| p.rfm_name.clone())),
+        Column::new(
+            "traits".into(),
+            text(&|p| super::traits::distinctive(&run.features, p, &labelling.base, 4).join("; ")),
+        ),
+        Column::new(
+            "suggested_action".into(),
+            text(&|p| rfm.action_of(&p.label)),
+        ),
+    ];
+    DataFrame::new_infer_height(columns).context("building the segment list")
+}
+
+pub fn write_segments(run: &RunResult, dir: &Path) -> Result<()> {
+    write_csv(segments_frame(run)?, &dir.join("segments.csv"))
 }
 
 #[cfg(test)]

@@ -82,14 +82,7 @@ fn hex(index: Option<usize>) -> String {
 }
 
 fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
-    let action = run
-        .rules
-        .rfm_groups()
-        .segments
-        .iter()
-        .find(|s| s.name == profile.label)
-        .map(|s| s.action.clone())
-        .unwrap_or_default();
+    let action = run.rules.rfm_groups().action_of(&profile.label);
     Card {
         name: profile.name.clone(),
         title: profile.label.clone(),

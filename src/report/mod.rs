@@ -95,6 +95,7 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     write_json(&dir.join("summary.json"), &summary)?;
     write_json(&dir.join("model.json"), &SavedModel::from_run(run))?;
     export::write(run, dir)?;
+    export::write_segments(run, dir)?;
     html::write(run, dir, &charts)?;
     write_run_log(run, &dir.join("run.log"))
 }

@@ -81,6 +81,15 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// The suggested action of one of its segments; empty for an unknown name.
+    pub fn action_of(&self, segment: &str) -> String {
+        self.segments
+            .iter()
+            .find(|s| s.name == segment)
+            .map(|s| s.action.clone())
+            .unwrap_or_default()
+    }
+
     /// Its column in the assignment table and its name inside rule conditions.
     pub fn column_name(&self) -> String {
         match self.name.as_str() {
