@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use plotters::style::RGBColor;
+
 use segmenta::job::Job;
 use segmenta::RunOptions;
 
@@ -55,6 +57,10 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
             .unwrap();
+    check_pngs(
+        &report.join("charts"),
+        summary["kmeans"]["k"].as_u64().unwrap() as usize,
+    );
     for key in [
         "customers",
         "revenue",
@@ -213,4 +219,46 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
         std::fs::read_to_string(again.join("assignments.csv")).unwrap(),
         "same seed, same assignments"
     );
+}
+
+/// Every chart PNG is at least 1600 px wide and not blank, and each k-means cluster's colour
+/// appears both in the sizes chart and in the PCA map (one colour per cluster everywhere).
+fn check_pngs(charts: &Path, k: usize) {
+    let mut decoded = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(charts).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "png") {
+            let image = image::open(&path).unwrap().to_rgb8();
+            assert!(
+                image.width() >= 1600,
+                "{} is {} px wide",
+                path.display(),
+                image.width()
+            );
+            let grey: Vec<f64> = image
+                .pixels()
+                .map(|p| (p[0] as f64 + p[1] as f64 + p[2] as f64) / 3.0)
+                .collect();
+            let mean = grey.iter().sum::<f64>() / grey.len() as f64;
+            let variance = grey.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / grey.len() as f64;
+            assert!(
+                variance > 100.0,
+                "{} looks blank (variance {variance:.1})",
+                path.display()
+            );
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            decoded.insert(stem, image);
+        }
+    }
+    let has =
+        |stem: &str, colour: [u8; 3]| decoded[stem].pixels().filter(|p| p.0 == colour).count() > 50;
+    for cluster in 0..k {
+        let RGBColor(r, g, b) = segmenta::report::charts::cluster_color(cluster);
+        for stem in ["sizes_revenue", "pca"] {
+            assert!(
+                has(stem, [r, g, b]),
+                "cluster {cluster}'s colour is missing from {stem}.png"
+            );
+        }
+    }
 }
