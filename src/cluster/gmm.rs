@@ -11,8 +11,7 @@
 use linfa::prelude::*;
 use linfa_clustering::{GaussianMixtureModel, GmmInitMethod};
 use linfa_linalg::cholesky::Cholesky;
-use linfa_linalg::triangular::SolveTriangular;
-use linfa_linalg::triangular::UPLO;
+use linfa_linalg::triangular::{SolveTriangular, UPLO};
 use ndarray::{s, Array1, Array2, Array3, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
