@@ -82,12 +82,7 @@ pub struct DriftSince {
 pub fn drift_since(model_path: &std::path::Path, table: &FeatureTable) -> Result<DriftSince> {
     let model = SavedModel::load(model_path)?;
     let seen = view(&model, table)?;
-    let mut customers_now = vec![0; model.kmeans.k];
-    for &c in &seen.clusters {
-        if let Some(n) = customers_now.get_mut(c) {
-            *n += 1;
-        }
-    }
+    let customers_now = crate::cluster::sizes(&seen.clusters, model.kmeans.k);
     Ok(DriftSince {
         model_path: model_path.to_path_buf(),
         model_as_of: model.as_of,

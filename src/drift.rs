@@ -223,14 +223,11 @@ fn bin_shares(column: ArrayView1<f64>, edges: &[f64]) -> Vec<f64> {
 }
 
 fn cluster_shares(assignment: &[usize], k: usize) -> Vec<f64> {
-    let mut counts = vec![0usize; k];
-    for &c in assignment {
-        if c < k {
-            counts[c] += 1;
-        }
-    }
     let n = assignment.len().max(1) as f64;
-    counts.into_iter().map(|c| c as f64 / n).collect()
+    crate::cluster::sizes(assignment, k)
+        .into_iter()
+        .map(|c| c as f64 / n)
+        .collect()
 }
 
 #[cfg(test)]

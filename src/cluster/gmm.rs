@@ -179,12 +179,17 @@ pub struct GmmResult {
 impl GmmResult {
     /// Each customer's probability of belonging to the component it is assigned to.
     pub fn confidence(&self) -> Vec<f64> {
-        self.probabilities
-            .outer_iter()
-            .zip(&self.labels)
-            .map(|(row, &c)| row[c])
-            .collect()
+        confidence(&self.labels, &self.probabilities)
     }
+}
+
+/// Each row's probability of the component it is assigned to.
+pub fn confidence(labels: &[usize], probabilities: &Array2<f64>) -> Vec<f64> {
+    probabilities
+        .outer_iter()
+        .zip(labels)
+        .map(|(row, &c)| row[c])
+        .collect()
 }
 
 /// One linfa fit; the error text says why it failed (no convergence, an empty component).
@@ -369,11 +374,7 @@ pub fn discover(x: ArrayView2<f64>, options: &GmmOptions) -> Result<GmmResult> {
     let model = models.swap_remove(index).expect("the chosen k has a model");
     let (probabilities, _) = model.probabilities(x)?;
     let (model, probabilities, labels) = renumber_by_size(model, probabilities);
-    let confidence: Vec<f64> = probabilities
-        .outer_iter()
-        .zip(&labels)
-        .map(|(row, &c)| row[c])
-        .collect();
+    let confidence = confidence(&labels, &probabilities);
     let mean_confidence = confidence.iter().sum::<f64>() / n.max(1) as f64;
     let uncertain_share =
         confidence.iter().filter(|&&c| c < CONFIDENT).count() as f64 / n.max(1) as f64;
@@ -397,20 +398,8 @@ fn renumber_by_size(
     model: MixtureModel,
     probabilities: Array2<f64>,
 ) -> (MixtureModel, Array2<f64>, Vec<usize>) {
-    let labels = most_probable(&probabilities);
-    let mut sizes = vec![0usize; model.k()];
-    labels.iter().for_each(|&c| sizes[c] += 1);
-    let mut order: Vec<usize> = (0..model.k()).collect();
-    order.sort_by(|&a, &b| {
-        sizes[b].cmp(&sizes[a]).then_with(|| {
-            let (ra, rb) = (model.means.row(a), model.means.row(b));
-            ra.iter()
-                .zip(rb.iter())
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-    });
+    let sizes = super::sizes(&most_probable(&probabilities), model.k());
+    let order = super::order_by_size(&sizes, model.means.view());
     let probabilities = probabilities.select(Axis(1), &order);
     let labels = most_probable(&probabilities);
     (model.reordered(&order), probabilities, labels)

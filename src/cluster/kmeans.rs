@@ -101,21 +101,7 @@ pub fn assign(x: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Vec<usize> {
 
 fn renumber_by_size(centroids: Array2<f64>, labels: Vec<usize>) -> (Array2<f64>, Vec<usize>) {
     let k = centroids.nrows();
-    let mut sizes = vec![0usize; k];
-    labels.iter().for_each(|&l| sizes[l] += 1);
-    let mut order: Vec<usize> = (0..k).collect();
-    // Ties broken by the centroid itself, so the numbering never depends on hash or thread order.
-    order.sort_by(|&a, &b| {
-        sizes[b].cmp(&sizes[a]).then_with(|| {
-            centroids
-                .row(a)
-                .iter()
-                .zip(centroids.row(b).iter())
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-    });
+    let order = super::order_by_size(&super::sizes(&labels, k), centroids.view());
     let mut new_id = vec![0; k];
     for (new, &old) in order.iter().enumerate() {
         new_id[old] = new;

@@ -60,12 +60,7 @@ fn frame(a: &Applied) -> Result<DataFrame> {
 }
 
 fn html(a: &Applied, dir: &Path) -> Result<()> {
-    let mut counts = vec![0usize; a.cluster_labels.len()];
-    for c in &a.clusters {
-        if let Some(n) = counts.get_mut(*c) {
-            *n += 1;
-        }
-    }
+    let counts = crate::cluster::sizes(&a.clusters, a.cluster_labels.len());
     let context = json!({
         "job": a.job.name,
         "as_of": a.as_of.to_string(),

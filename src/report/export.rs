@@ -68,10 +68,9 @@ pub(crate) fn mixture_columns(labels: &[usize], probabilities: &Array2<f64>) -> 
         ),
         Column::new(
             "gmm_probability".into(),
-            probabilities
-                .outer_iter()
-                .zip(labels)
-                .map(|(row, &c)| round4(row[c]))
+            crate::cluster::gmm::confidence(labels, probabilities)
+                .into_iter()
+                .map(round4)
                 .collect::<Vec<_>>(),
         ),
     ];
