@@ -66,15 +66,21 @@ pub fn view(model: &SavedModel, table: &FeatureTable) -> Result<ModelView> {
     })
 }
 
-/// How this run's customers look to an earlier run's model: shown in the run's report.
+/// How this run's customers look to an earlier run's model: shown in the run's report and
+/// written as summary.json `drift`.
+#[derive(serde::Serialize)]
 pub struct DriftSince {
+    #[serde(rename = "model")]
     pub model_path: std::path::PathBuf,
     pub model_as_of: String,
     /// The model's label of each of its clusters ("Champions 78%").
+    #[serde(rename = "model_labels")]
     pub cluster_labels: Vec<String>,
     /// This run's customers per model cluster.
     pub customers_now: Vec<usize>,
+    #[serde(flatten)]
     pub drift: Drift,
+    #[serde(skip)]
     pub notes: Vec<String>,
 }
 

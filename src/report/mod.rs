@@ -436,7 +436,7 @@ fn kmeans_selection(run: &RunResult) -> charts::KSelection {
     }
 }
 
-/// The mixture's scan as chart panels: BIC (the rule), AIC and the log-likelihood.
+/// The mixture's scan as chart panels: BIC (the rule) and AIC.
 fn mixture_selection(g: &crate::cluster::GmmResult) -> charts::KSelection {
     use charts::KPanel;
     let values =

@@ -4,16 +4,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::apply::DriftSince;
 use crate::cluster::gmm::{self, GmmScore};
 use crate::cluster::KScore;
-use crate::drift::Drift;
 use crate::label::{Agreement, ClusterProfile, Labelling};
 use crate::load::DataQuality;
 use crate::rules::{ScoreCuts, SegmentInfo};
 use crate::RunResult;
 
 #[derive(Serialize)]
-pub struct Summary {
+pub struct Summary<'a> {
     pub job: String,
     pub as_of: String,
     pub seed: u64,
@@ -30,7 +30,7 @@ pub struct Summary {
     pub gmm: Option<GmmSummary>,
     /// Drift from the baseline model (the job's previous run, or `--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub drift: Option<DriftSummary>,
+    pub drift: Option<&'a DriftSince>,
     /// Agreement of the k-means clusters with the classic RFM groups.
     pub agreement: Agreement,
     pub agreement_dbscan: Agreement,
@@ -57,17 +57,6 @@ pub struct KmeansSummary {
     pub silhouette_sample: usize,
     pub reason: String,
     pub k_scores: Vec<KScore>,
-}
-
-#[derive(Serialize)]
-pub struct DriftSummary {
-    pub model: String,
-    pub model_as_of: String,
-    /// The model's cluster labels and this run's customers per model cluster.
-    pub model_labels: Vec<String>,
-    pub customers_now: Vec<usize>,
-    #[serde(flatten)]
-    pub drift: Drift,
 }
 
 #[derive(Serialize)]
@@ -232,7 +221,7 @@ pub fn rule_set_summaries(run: &RunResult) -> Vec<RuleSetSummary> {
         .collect()
 }
 
-pub fn build(run: &RunResult) -> Summary {
+pub fn build(run: &RunResult) -> Summary<'_> {
     let km = &run.kmeans;
     Summary {
         job: run.job.name.clone(),
@@ -263,13 +252,7 @@ pub fn build(run: &RunResult) -> Summary {
             silhouette: run.dbscan.silhouette,
         },
         gmm: gmm_summary(run),
-        drift: run.drift.as_ref().map(|d| DriftSummary {
-            model: d.model_path.display().to_string(),
-            model_as_of: d.model_as_of.clone(),
-            model_labels: d.cluster_labels.clone(),
-            customers_now: d.customers_now.clone(),
-            drift: d.drift.clone(),
-        }),
+        drift: run.drift.as_ref(),
         agreement: run.kmeans_labels.agreement,
         agreement_dbscan: run.dbscan_labels.agreement,
         agreement_reference: run.reference.as_ref().map(|r| ReferenceSummary {
