@@ -206,10 +206,11 @@ fn run_job(path: &Path, options: RunOptions) -> segmenta::Result<()> {
         );
         for c in &result.kmeans_labels.clusters {
             println!(
-                "  {:<11} {:>7} customers  {:>6} of revenue  {} {:.0}%",
+                "  {:<11} {:>7} customers  {:>6} of revenue  {} · {} {:.0}%",
                 c.name,
                 c.size,
                 segmenta::report::percent(c.revenue_share),
+                c.title,
                 c.label,
                 100.0 * c.label_share
             );

@@ -211,10 +211,10 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         |labels: &[usize]| -> Vec<Option<usize>> { labels.iter().map(|c| Some(*c)).collect() };
     let kmeans_assignment = hard(&kmeans.labels);
     let gmm_assignment = gmm.as_ref().map(|g| hard(&g.labels));
-    let kmeans_labels = label::label(&features, &rules, &kmeans_assignment);
-    let dbscan_labels = label::label(&features, &rules, &dbscan.labels);
+    let kmeans_labels = label::label(&features, &rules, &kmeans_assignment, &matrix.names);
+    let dbscan_labels = label::label(&features, &rules, &dbscan.labels, &matrix.names);
     let gmm_labels = gmm_assignment.as_ref().map(|a| {
-        let mut labelling = label::label(&features, &rules, a);
+        let mut labelling = label::label(&features, &rules, a, &matrix.names);
         for c in &mut labelling.clusters {
             c.name = label::component_name(c.id.unwrap_or_default());
         }

@@ -41,6 +41,7 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
         "sizes_revenue",
         "pca",
         "profile",
+        "rfm_distributions",
         "clusters_vs_rfm",
         "rf_grid",
         "k_selection",
@@ -187,7 +188,9 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
 
     let assignments = std::fs::read_to_string(report.join("assignments.csv")).unwrap();
     assert_eq!(assignments.lines().count(), customers + 1);
-    assert!(assignments.starts_with("customer_id,segment,kmeans_cluster,dbscan_cluster"));
+    assert!(
+        assignments.starts_with("customer_id,segment,segment_name,kmeans_cluster,dbscan_cluster")
+    );
     assert!(assignments
         .lines()
         .next()
@@ -199,13 +202,13 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
     let mut rows = segments.lines();
     assert_eq!(
         rows.next().unwrap(),
-        "segment,customers,share,revenue,revenue_share,rfm_group,rfm_group_share,rfm_median_group,traits,suggested_action"
+        "segment,name,customers,share,revenue,revenue_share,rfm_group,rfm_group_share,rfm_median_group,traits,suggested_action"
     );
     let rows: Vec<&str> = rows.collect();
     assert_eq!(rows.len() as u64, summary["kmeans"]["k"].as_u64().unwrap());
     let listed: usize = rows
         .iter()
-        .map(|r| r.split(',').nth(1).unwrap().parse::<usize>().unwrap())
+        .map(|r| r.split(',').nth(2).unwrap().parse::<usize>().unwrap())
         .sum();
     assert_eq!(listed, customers);
     assert!(rows

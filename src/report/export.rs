@@ -30,9 +30,12 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         .map(|c| c.map(|c| c as u32))
         .collect();
     let cells: Vec<Option<String>> = (0..n).map(|i| run.rules.rfm.cell(i)).collect();
+    let segments = run.primary_segments();
+    let names = segment_names(run, &segments);
     let mut columns = vec![
         Column::new("customer_id".into(), &run.features.customer_ids),
-        Column::new("segment".into(), run.primary_segments()),
+        Column::new("segment".into(), segments),
+        Column::new("segment_name".into(), names),
         Column::new("kmeans_cluster".into(), kmeans),
         Column::new("dbscan_cluster".into(), dbscan),
         Column::new(
@@ -55,6 +58,20 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         columns.push(Column::new(set.column_name().into(), &set.labels));
     }
     DataFrame::new_infer_height(columns).context("building the assignment table")
+}
+
+/// Each customer's segment in plain words, the name its card carries.
+fn segment_names(run: &RunResult, segments: &[String]) -> Vec<String> {
+    let titles: std::collections::HashMap<&str, &str> = run
+        .primary_labelling()
+        .clusters
+        .iter()
+        .map(|c| (c.name.as_str(), c.title.as_str()))
+        .collect();
+    segments
+        .iter()
+        .map(|s| titles.get(s.as_str()).copied().unwrap_or(s).to_string())
+        .collect()
 }
 
 /// The Gaussian mixture's columns: the most probable component, its probability, and the
@@ -141,6 +158,7 @@ pub fn segments_frame(run: &RunResult) -> Result<DataFrame> {
     };
     let columns = vec![
         Column::new("segment".into(), text(&|p| p.name.clone())),
+        Column::new("name".into(), text(&|p| p.title.clone())),
         Column::new(
             "customers".into(),
             profiles.iter().map(|p| p.size as u64).collect::<Vec<_>>(),

@@ -51,22 +51,43 @@ pub fn percent(share: f64) -> String {
     format!("{:.1} %", 100.0 * share)
 }
 
-/// 1234567.891 → "1,234,567.89"
-pub fn money(value: f64) -> String {
-    let cents = (value.abs() * 100.0).round() as u128;
-    let whole = (cents / 100).to_string();
+/// 1234567 → "1,234,567"
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
     let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
             grouped.push(',');
         }
         grouped.push(ch);
     }
+    grouped
+}
+
+/// 1234567.891 → "1,234,567.89"
+pub fn money(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u128;
+    let grouped = count((cents / 100) as usize);
     format!(
         "{}{grouped}.{:02}",
         if value < 0.0 { "-" } else { "" },
         cents % 100
     )
+}
+
+/// 65648053.65 → "65.6 M": fits a KPI tile; the exact figure is printed beside it.
+fn compact_money(value: f64) -> String {
+    let size = value.abs();
+    let (scaled, unit) = if size >= 1e9 {
+        (value / 1e9, " bn")
+    } else if size >= 1e6 {
+        (value / 1e6, " M")
+    } else if size >= 1e4 {
+        (value / 1e3, " k")
+    } else {
+        return money(value);
+    };
+    format!("{scaled:.1}{unit}")
 }
 
 fn optional(value: Option<f64>, decimals: usize) -> String {
@@ -85,7 +106,7 @@ fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
     let action = run.rules.rfm_groups().action_of(&profile.label);
     Card {
         name: profile.name.clone(),
-        title: profile.label.clone(),
+        title: profile.title.clone(),
         color: hex(profile.id),
         label: format!(
             "{} of its customers are {}",
@@ -93,7 +114,7 @@ fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
             profile.label
         ),
         rfm_name: profile.rfm_name.clone(),
-        size: profile.size.to_string(),
+        size: count(profile.size),
         share: percent(profile.share),
         revenue_share: percent(profile.revenue_share),
         traits: traits::distinctive(&run.features, profile, &run.kmeans_labels.base, 4),
@@ -116,11 +137,13 @@ fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
         .into_iter()
         .take(count)
         .map(|i| {
+            // Noise is decided in the clustering space, so the features clustered on say why.
             let mut z: Vec<(usize, f64)> = run
                 .features
                 .features
                 .iter()
                 .enumerate()
+                .filter(|(_, f)| run.matrix.names.contains(&f.name))
                 .filter_map(|(j, f)| {
                     let (v, b) = (f.values[i]?, &base[j]);
                     let sd = b.std.filter(|s| *s > 0.0)?;
@@ -133,10 +156,12 @@ fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
                 .take(2)
                 .filter_map(|(j, _)| {
                     let f = &run.features.features[*j];
-                    Some(
-                        traits::describe(&f.name, f.kind, f.values[i]?, base[*j].mean?)
-                            .replace(" on average", ""),
-                    )
+                    Some(traits::describe_customer(
+                        &f.name,
+                        f.kind,
+                        f.values[i]?,
+                        base[*j].mean?,
+                    ))
                 })
                 .collect();
             Outlier {
@@ -159,23 +184,6 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
             png: base64::engine::general_purpose::STANDARD.encode(bytes),
         });
     }
-    let mut quality: Vec<serde_json::Value> = run
-        .quality
-        .rows_read
-        .iter()
-        .map(|(t, n)| serde_json::json!({"name": format!("{t}: rows read"), "value": n}))
-        .collect();
-    quality.extend(
-        run.quality.dropped.iter().map(
-            |(reason, n)| serde_json::json!({"name": format!("dropped — {reason}"), "value": n}),
-        ),
-    );
-    quality.extend(
-        run.fit_report
-            .imputed
-            .iter()
-            .map(|(f, n)| serde_json::json!({"name": format!("imputed cells — {f}"), "value": n})),
-    );
     let km = &run.kmeans;
     let reference = run.reference.as_ref().map(|r| {
         serde_json::json!({
@@ -190,9 +198,10 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         "as_of": run.as_of.to_string(),
         "seed": run.seed,
         "primary": format!("{:?}", run.job.primary).to_lowercase(),
-        "customers": run.features.len(),
-        "transactions": run.features.transactions_used,
-        "revenue": money(run.features.facts.monetary.iter().sum()),
+        "customers": count(run.features.len()),
+        "transactions": count(run.features.transactions_used),
+        "revenue": compact_money(run.features.facts.monetary.iter().sum()),
+        "revenue_exact": money(run.features.facts.monetary.iter().sum()),
         "k": km.k,
         "k_reason": km.reason,
         "outliers": run.dbscan.noise,
@@ -225,7 +234,7 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         "drift_model": run.drift.as_ref().map(|d| d.model_path.display().to_string()),
         "drift_model_as_of": run.drift.as_ref().map(|d| d.model_as_of.clone()),
         "features": run.matrix.names,
-        "quality": quality,
+        "quality": super::quality::section(run),
         "timings": run.timings.iter().map(|(stage, s)| serde_json::json!({"stage": stage, "seconds": format!("{s:.2}")})).collect::<Vec<_>>(),
     });
     render_page(dir, "index.html", TEMPLATE, context)
@@ -250,10 +259,10 @@ fn mixture_section(run: &RunResult) -> Option<serde_json::Value> {
                 .filter(|&&p| p < crate::cluster::gmm::CONFIDENT)
                 .count();
             serde_json::json!({
-                "name": c.name, "label": format!("{} {}", c.label, percent(c.label_share)),
-                "rfm_name": c.rfm_name, "customers": c.size, "share": percent(c.share),
+                "name": c.name, "title": c.title, "label": format!("{} {}", c.label, percent(c.label_share)),
+                "rfm_name": c.rfm_name, "customers": count(c.size), "share": percent(c.share),
                 "revenue_share": percent(c.revenue_share),
-                "mean_probability": format!("{mean:.2}"), "uncertain": uncertain,
+                "mean_probability": format!("{mean:.2}"), "uncertain": count(uncertain),
             })
         })
         .collect();
@@ -306,5 +315,9 @@ mod tests {
         assert_eq!(money(1234567.891), "1,234,567.89");
         assert_eq!(money(-5.5), "-5.50");
         assert_eq!(money(0.0), "0.00");
+        assert_eq!(compact_money(65_648_053.65), "65.6 M");
+        assert_eq!(compact_money(-12_345.0), "-12.3 k");
+        assert_eq!(compact_money(9_999.5), "9,999.50");
+        assert_eq!(count(1_234_567), "1,234,567");
     }
 }

@@ -24,7 +24,7 @@ pub struct RuleSetBlock {
 struct SegmentRow {
     name: String,
     rule: String,
-    customers: usize,
+    customers: String,
     share: String,
     revenue: String,
     revenue_share: String,
@@ -90,7 +90,7 @@ fn block(summary: RuleSetSummary, crosstab: Option<&CrossTable>) -> RuleSetBlock
             .map(|s| SegmentRow {
                 name: s.info.name,
                 rule: s.info.rule,
-                customers: s.customers,
+                customers: super::html::count(s.customers),
                 share: percent(s.share),
                 revenue: money(s.revenue),
                 revenue_share: percent(s.revenue_share),
@@ -103,6 +103,15 @@ fn block(summary: RuleSetSummary, crosstab: Option<&CrossTable>) -> RuleSetBlock
             "Agreement with the k-means clusters: ARI {:.3}, NMI {:.3}; with DBSCAN: ARI {:.3}, NMI {:.3}.",
             a.kmeans.ari, a.kmeans.nmi, a.dbscan.ari, a.dbscan.nmi
         ),
+    }
+}
+
+/// "12 %", or "< 1 %" for a handful of customers (never "0 %" beside a count).
+fn share_of_cluster(share: f64) -> String {
+    if share < 0.005 {
+        "< 1 %".into()
+    } else {
+        format!("{:.0} %", 100.0 * share)
     }
 }
 
@@ -122,7 +131,7 @@ fn cross_rows(table: &CrossTable) -> CrossRows {
                     if *c == 0 {
                         "·".into()
                     } else {
-                        format!("{c} ({:.0} %)", 100.0 * s)
+                        format!("{} ({})", super::html::count(*c), share_of_cluster(s))
                     }
                 })
                 .collect(),
@@ -160,9 +169,16 @@ fn cut_row(name: &str, scale: &ScoreScale) -> CutRow {
             .ranges
             .iter()
             .map(|r| match (r.min, r.max) {
-                (Some(lo), Some(hi)) if lo == hi => format!("{} ({})", number(lo), r.customers),
+                (Some(lo), Some(hi)) if lo == hi => {
+                    format!("{} ({})", number(lo), super::html::count(r.customers))
+                }
                 (Some(lo), Some(hi)) => {
-                    format!("{} – {} ({})", number(lo), number(hi), r.customers)
+                    format!(
+                        "{} – {} ({})",
+                        number(lo),
+                        number(hi),
+                        super::html::count(r.customers)
+                    )
                 }
                 _ => "empty".into(),
             })

@@ -134,6 +134,8 @@ pub struct SegmentSummary {
 pub struct ClusterSummary {
     pub id: Option<usize>,
     pub name: String,
+    /// The plain-words name shown on the card.
+    pub title: String,
     pub size: usize,
     pub share: f64,
     pub revenue_share: f64,
@@ -160,6 +162,7 @@ fn cluster(p: &ClusterProfile) -> ClusterSummary {
     ClusterSummary {
         id: p.id,
         name: p.name.clone(),
+        title: p.title.clone(),
         size: p.size,
         share: p.share,
         revenue_share: p.revenue_share,

@@ -1,7 +1,9 @@
 //! Plain-words descriptions of what sets a cluster apart from the whole customer base.
 
-use crate::features::{FeatureKind, FeatureTable};
-use crate::label::ClusterProfile;
+use super::html::count;
+use crate::features::{FeatureGroup, FeatureKind, FeatureTable};
+use crate::label::{descriptor, ClusterProfile};
+use crate::rules::NO_PURCHASE;
 
 /// "recency_days" → "days since last purchase": names an analyst reads without a glossary.
 pub fn pretty_name(feature: &str) -> String {
@@ -42,15 +44,35 @@ pub fn pretty_name(feature: &str) -> String {
         ("gender_", "gender "),
     ] {
         if let Some(rest) = feature.strip_prefix(prefix) {
-            return format!("{word}{}", rest.replace('_', " "));
+            let value = rest.replace('_', " ");
+            let value = if matches!(prefix, "country_" | "city_") {
+                title_case(&value)
+            } else {
+                value
+            };
+            return format!("{word}{value}");
         }
     }
     feature.replace('_', " ")
 }
 
-fn number(value: f64) -> String {
-    if value.abs() >= 100.0 {
-        format!("{value:.0}")
+/// "new york" → "New York": place names read as names.
+fn title_case(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn number(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 || value.abs() >= 100.0 {
+        let sign = if value < -0.5 { "-" } else { "" };
+        format!("{sign}{}", count(value.abs().round() as usize))
     } else if value.abs() >= 10.0 {
         format!("{value:.1}")
     } else {
@@ -58,66 +80,163 @@ fn number(value: f64) -> String {
     }
 }
 
-/// One sentence for a feature of a cluster against the base.
+fn percent(share: f64) -> String {
+    format!("{:.0} %", 100.0 * share)
+}
+
+/// How a cluster's average compares with all customers' average, in words an analyst reads
+/// aloud: "days since last purchase: 312 on average vs 132 for all customers (2.4×)".
 pub fn describe(feature: &str, kind: FeatureKind, cluster_mean: f64, base_mean: f64) -> String {
     let name = pretty_name(feature);
     match kind {
         FeatureKind::Share | FeatureKind::Indicator => format!(
-            "{name}: {:.0} % (all customers: {:.0} %)",
-            100.0 * cluster_mean,
-            100.0 * base_mean
+            "{name}: {} vs {} for all customers",
+            percent(cluster_mean),
+            percent(base_mean)
         ),
-        FeatureKind::Numeric if base_mean > 0.0 && cluster_mean >= 0.0 => {
-            let ratio = cluster_mean / base_mean;
-            if ratio >= 1.0 {
-                format!(
-                    "{name}: {} on average, {:.1}× the base ({})",
-                    number(cluster_mean),
-                    ratio,
-                    number(base_mean)
-                )
-            } else {
-                format!(
-                    "{name}: {} on average, {:.0} % below the base ({})",
-                    number(cluster_mean),
-                    100.0 * (1.0 - ratio),
-                    number(base_mean)
-                )
-            }
-        }
         FeatureKind::Numeric => format!(
-            "{name}: {} on average (all customers: {})",
+            "{name}: {} on average vs {} for all customers{}",
             number(cluster_mean),
-            number(base_mean)
+            number(base_mean),
+            ratio(cluster_mean, base_mean)
         ),
     }
 }
 
-/// The `count` features with the largest |z| of a cluster, described in words.
+/// " (2.4×)" or " (−98 %)"; nothing when the ratio means little (signs differ, zero base).
+fn ratio(value: f64, base: f64) -> String {
+    if !(base > 0.0 && value >= 0.0) {
+        return String::new();
+    }
+    let r = value / base;
+    if r >= 1.0 {
+        format!(" ({r:.1}×)")
+    } else {
+        format!(" (−{:.0} %)", 100.0 * (1.0 - r))
+    }
+}
+
+/// What stands out about one customer: their own value against all customers' average.
+pub fn describe_customer(feature: &str, kind: FeatureKind, value: f64, base_mean: f64) -> String {
+    let name = pretty_name(feature);
+    match kind {
+        FeatureKind::Indicator if value >= 0.5 => {
+            format!("{name} ({} of all customers)", percent(base_mean))
+        }
+        FeatureKind::Indicator => {
+            format!("not {name} ({} of all customers are)", percent(base_mean))
+        }
+        FeatureKind::Share => format!(
+            "{name}: {} vs {} on average",
+            percent(value),
+            percent(base_mean)
+        ),
+        FeatureKind::Numeric => {
+            format!(
+                "{name}: {} vs {} on average",
+                number(value),
+                number(base_mean)
+            )
+        }
+    }
+}
+
+/// The `how_many` features with the largest |z| of a cluster, described in words. Two features
+/// that say the same thing (visits in 30 and in 90 days) count once; for a segment of customers
+/// who never bought, purchase-derived features are meaningless and give way to "never bought".
 pub fn distinctive(
     table: &FeatureTable,
     profile: &ClusterProfile,
     base: &[crate::label::FeatureStat],
-    count: usize,
+    how_many: usize,
 ) -> Vec<String> {
+    let never_bought = profile.label == NO_PURCHASE && profile.label_share >= 1.0;
     let mut ranked: Vec<(usize, f64)> = profile
         .features
         .iter()
         .enumerate()
+        .filter(|(i, _)| !(never_bought && from_purchases(table.features[*i].group)))
         .filter_map(|(i, s)| s.z.filter(|z| z.is_finite()).map(|z| (i, z)))
         .collect();
     ranked.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-    ranked
-        .into_iter()
-        .take(count)
-        .filter_map(|(i, _)| {
-            let feature = &table.features[i];
-            Some(describe(
-                &feature.name,
-                feature.kind,
-                profile.features[i].mean?,
-                base[i].mean?,
-            ))
-        })
-        .collect()
+    // Spend is heavy-tailed, so its z-score stays small even for a segment spending 8× the
+    // average; what a marketer asks first goes first when it is at least twice or half the base.
+    if let Some(spend) = ranked
+        .iter()
+        .position(|(i, _)| table.features[*i].name == "monetary")
+    {
+        let i = ranked[spend].0;
+        let ratio = profile.features[i]
+            .mean
+            .zip(base[i].mean)
+            .map(|(m, b)| m / b);
+        if ratio.is_some_and(|r| r.is_finite() && !(0.5..2.0).contains(&r)) {
+            let entry = ranked.remove(spend);
+            ranked.insert(0, entry);
+        }
+    }
+    let mut said: Vec<String> = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    if never_bought {
+        out.push(format!(
+            "never bought: none of its {} customers has a purchase in the window",
+            count(profile.size)
+        ));
+    }
+    for (i, z) in ranked {
+        if out.len() >= how_many {
+            break;
+        }
+        let feature = &table.features[i];
+        let gist = descriptor(&feature.name, z > 0.0).unwrap_or_else(|| feature.name.clone());
+        if said.contains(&gist) {
+            continue;
+        }
+        let (Some(mean), Some(base_mean)) = (profile.features[i].mean, base[i].mean) else {
+            continue;
+        };
+        said.push(gist);
+        out.push(describe(&feature.name, feature.kind, mean, base_mean));
+    }
+    out
+}
+
+fn from_purchases(group: FeatureGroup) -> bool {
+    matches!(
+        group,
+        FeatureGroup::Rfm | FeatureGroup::Behaviour | FeatureGroup::Habits
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clusters_and_customers_read_against_all_customers() {
+        assert_eq!(
+            describe("recency_days", FeatureKind::Numeric, 312.4, 132.0),
+            "days since last purchase: 312 on average vs 132 for all customers (2.4×)"
+        );
+        assert_eq!(
+            describe("monetary", FeatureKind::Numeric, 25_860.4, 3_282.0),
+            "net spend: 25,860 on average vs 3,282 for all customers (7.9×)"
+        );
+        assert_eq!(
+            describe("visits_90d", FeatureKind::Numeric, 0.08, 3.3),
+            "site visits in the last 90 days: 0.08 on average vs 3.30 for all customers (−98 %)"
+        );
+        assert_eq!(
+            describe("discount_share", FeatureKind::Share, 0.77, 0.34),
+            "orders bought on discount: 77 % vs 34 % for all customers"
+        );
+        assert_eq!(
+            describe_customer("city_new_york", FeatureKind::Indicator, 1.0, 0.05),
+            "in New York (5 % of all customers)"
+        );
+        assert_eq!(
+            describe_customer("visits_30d", FeatureKind::Numeric, 8.0, 1.21),
+            "site visits in the last 30 days: 8 vs 1.21 on average"
+        );
+    }
 }

@@ -233,10 +233,16 @@ impl Figure for HeatFig<'_> {
                     )?;
                 }
             }
-            put(
+            // Long names wrap onto a second line when the row is tall enough for two.
+            let room = if f64::from(l.cell_h) >= 2.3 * HEAT_ROW_FONT {
+                2
+            } else {
+                1
+            };
+            put_lines(
                 root,
                 fx,
-                &ellipsize(&m.row_labels[r], HEAT_ROW_FONT, false, l.row_w),
+                &lines_up_to(&m.row_labels[r], HEAT_ROW_FONT, false, l.row_w, room),
                 (l.grid_x - 14, y + l.cell_h / 2),
                 Txt::new(HEAT_ROW_FONT).at(HPos::Right, VPos::Center),
             )?;

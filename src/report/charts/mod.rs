@@ -17,19 +17,21 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle, FontTransform};
 
-mod sizes;
-mod scatter;
+mod distributions;
 mod heatmap;
-mod rf_grid;
-mod k_selection;
 mod k_distance;
+mod k_selection;
+mod rf_grid;
+mod scatter;
+mod sizes;
 
-pub use sizes::*;
-pub use scatter::*;
+pub use distributions::*;
 pub use heatmap::*;
-pub use rf_grid::*;
-pub use k_selection::*;
 pub use k_distance::*;
+pub use k_selection::*;
+pub use rf_grid::*;
+pub use scatter::*;
+pub use sizes::*;
 
 // ------------------------------------------------------------------------------------------------
 // Errors
@@ -125,6 +127,9 @@ pub struct RfGrid {
     pub title: String,
     /// Title of the R×F map in use, e.g. "Classic RFM groups".
     pub map_name: String,
+    /// All customers, buyers or not: shares are of this many when given, so they match the
+    /// rule tables; otherwise of the customers in the grid.
+    pub all_customers: Option<u64>,
 }
 
 /// Scores per candidate k for [`k_selection`]: one panel per score, the chosen k marked in each.
@@ -558,10 +563,15 @@ fn wrap(s: &str, size: f64, bold: bool, max_w: i32) -> Vec<String> {
 
 /// `s` wrapped to at most two lines of `max_w`, the second shortened with an ellipsis.
 fn two_lines(s: &str, size: f64, bold: bool, max_w: i32) -> Vec<String> {
+    lines_up_to(s, size, bold, max_w, 2)
+}
+
+/// `s` wrapped to at most `max_lines` lines; the last one takes the rest, shortened to fit.
+fn lines_up_to(s: &str, size: f64, bold: bool, max_w: i32, max_lines: usize) -> Vec<String> {
     let mut lines = wrap(s, size, bold, max_w);
-    if lines.len() > 2 {
-        let rest = lines[1..].join(" ");
-        lines.truncate(1);
+    if lines.len() > max_lines {
+        let rest = lines[max_lines - 1..].join(" ");
+        lines.truncate(max_lines - 1);
         lines.push(rest);
     }
     lines
@@ -981,6 +991,7 @@ mod tests {
                 .collect(),
             title: "Customers by R and F score".into(),
             map_name: "Classic RFM groups".into(),
+            all_customers: None,
         }
     }
 
@@ -1037,6 +1048,7 @@ mod tests {
             group_of_cell: vec![vec![String::new(); 5]; 5],
             title: String::new(),
             map_name: String::new(),
+            all_customers: Some(10),
         };
         render_rf(&dir, "empty", &empty);
         // Ragged or missing arrays and bins out of range are drawn, not indexed blindly.
@@ -1047,6 +1059,7 @@ mod tests {
             group_of_cell: vec![vec!["A".into()], vec![]],
             title: String::new(),
             map_name: String::new(),
+            all_customers: None,
         };
         render_rf(&dir, "ragged", &ragged);
         let tiny = RfGrid { bins: 0, ..ragged };

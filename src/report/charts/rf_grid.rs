@@ -23,7 +23,10 @@ struct RfFig<'a> {
     /// `grid.bins` clamped to 2..=9. Cells missing from short or ragged arrays read as empty.
     bins: usize,
     cell: i32,
+    /// The denominator of customer shares.
     total: u64,
+    /// Customers with an R and an F score.
+    in_grid: u64,
     /// Net revenue of all cells; `None` when it is not positive (no meaningful share).
     total_revenue: Option<f64>,
 }
@@ -60,12 +63,14 @@ impl<'a> RfFig<'a> {
             bins,
             cell: RF_SIDE / bins as i32,
             total: 0,
+            in_grid: 0,
             total_revenue: None,
         };
         let cells = fig.cells();
-        fig.total = cells
+        fig.in_grid = cells
             .iter()
             .fold(0u64, |a, &(r, f)| a.saturating_add(fig.count(r, f)));
+        fig.total = grid.all_customers.unwrap_or(fig.in_grid).max(fig.in_grid);
         let finite = || {
             cells
                 .iter()
@@ -332,9 +337,17 @@ impl Figure for RfFig<'_> {
         } else {
             format!(" · groups from “{}”", g.map_name.trim())
         };
+        let customers = if self.in_grid < self.total {
+            format!(
+                "{} of {} customers (those who bought)",
+                fmt_int(self.in_grid),
+                fmt_int(self.total)
+            )
+        } else {
+            format!("{} customers", fmt_int(self.total))
+        };
         let subtitle = format!(
-            "{} customers by recency (R) and frequency (F) score, {n} = best, 1 = worst{map}",
-            fmt_int(self.total)
+            "{customers} by recency (R) and frequency (F) score, {n} = best, 1 = worst{map}"
         );
         header(root, fx, title, &subtitle)?;
         let groups = self.groups();

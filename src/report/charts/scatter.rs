@@ -161,7 +161,7 @@ impl Figure for ScatterFig<'_> {
         entries.sort_by_key(|s| s.color_index.is_none());
         for s in entries.iter().filter(|s| !s.points.is_empty()) {
             let color = series_color(s.color_index);
-            let lines = two_lines(&s.name, LABEL, false, LEGEND_W - 70);
+            let lines = lines_up_to(&s.name, LABEL, false, LEGEND_W - 70, 3);
             let extra = (LABEL * 1.15) as i32 * (lines.len() as i32 - 1);
             root.draw(&Circle::new((lx + 10, ly + extra / 2), 9, color.filled()))?;
             put_lines(

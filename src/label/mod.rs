@@ -9,6 +9,9 @@ use crate::features::FeatureTable;
 use crate::metrics;
 use crate::rules::{RuleResults, RuleSet, NO_PURCHASE};
 
+mod naming;
+pub use naming::descriptor;
+
 pub const OUTLIERS: &str = "Outliers";
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +29,9 @@ pub struct ClusterProfile {
     /// Cluster number; None for DBSCAN noise.
     pub id: Option<usize>,
     pub name: String,
+    /// The plain-words name: the dominant RFM group, with a distinguishing trait when several
+    /// clusters share that group.
+    pub title: String,
     pub size: usize,
     pub share: f64,
     pub revenue: f64,
@@ -38,6 +44,14 @@ pub struct ClusterProfile {
     pub median_r: Option<f64>,
     pub median_f: Option<f64>,
     pub features: Vec<FeatureStat>,
+}
+
+impl ClusterProfile {
+    /// "Cluster 1 · Loyal Customers (discount buyers)": the id analysts find in the exports and
+    /// the plain-words name, as legends and row labels show it.
+    pub fn display_name(&self) -> String {
+        format!("{} · {}", self.name, self.title)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,7 +106,14 @@ pub fn component_name(id: usize) -> String {
     format!("Component {id}")
 }
 
-pub fn label(table: &FeatureTable, rules: &RuleResults, assignment: &[Option<usize>]) -> Labelling {
+/// Profiles, names and cross-tables of the clusters in `assignment`; `clustered` names the
+/// features they were fitted on (distinguishing names prefer those).
+pub fn label(
+    table: &FeatureTable,
+    rules: &RuleResults,
+    assignment: &[Option<usize>],
+    clustered: &[String],
+) -> Labelling {
     let n = table.len();
     let mut ids: Vec<Option<usize>> = assignment.to_vec();
     ids.sort_by_key(|id| id.map_or(usize::MAX, |c| c));
@@ -108,11 +129,16 @@ pub fn label(table: &FeatureTable, rules: &RuleResults, assignment: &[Option<usi
         .collect();
     let total_revenue: f64 = table.facts.monetary.iter().sum();
     let groups = rules.rfm_groups();
-    let clusters = ids
+    let mut clusters: Vec<ClusterProfile> = ids
         .iter()
         .zip(&members)
         .map(|(id, rows)| profile(table, rules, groups, *id, rows, &base, total_revenue))
         .collect();
+    let feature_names: Vec<String> = table.features.iter().map(|f| f.name.clone()).collect();
+    let titles = naming::titles(&clusters, &feature_names, clustered);
+    for (cluster, title) in clusters.iter_mut().zip(titles) {
+        cluster.title = title;
+    }
     let crosstabs: Vec<CrossTable> = rules
         .sets
         .iter()
@@ -199,6 +225,7 @@ fn profile(
     ClusterProfile {
         id,
         name: cluster_name(id),
+        title: label.clone(),
         size: rows.len(),
         share: rows.len() as f64 / table.len().max(1) as f64,
         revenue,

@@ -1,0 +1,354 @@
+//! What each chart of the report shows, built from the run: the data handed to `charts`, the
+//! title the page and the test look for, and the caption under it.
+
+use std::path::Path;
+
+use super::{charts, projection, ChartFile};
+use crate::error::Result;
+use crate::label::Labelling;
+use crate::RunResult;
+
+fn chart_error(e: charts::ChartError) -> crate::Error {
+    crate::Error::Data(format!("drawing a chart: {e}"))
+}
+
+fn bars(labelling: &Labelling) -> Vec<charts::ClusterBar> {
+    labelling
+        .clusters
+        .iter()
+        .map(|c| charts::ClusterBar {
+            name: c.display_name(),
+            color_index: c.id,
+            customers: c.size as u64,
+            customer_share: c.share,
+            revenue_share: c.revenue_share,
+        })
+        .collect()
+}
+
+/// The profile heatmap shows the features that separate the clusters most (largest |z|).
+const PROFILE_FEATURES: usize = 30;
+
+pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
+    let mut out = Vec::new();
+    let mut add = |stem: &str, title: &str, caption: String| {
+        out.push(ChartFile {
+            title: title.to_string(),
+            caption,
+            png: dir.join(format!("{stem}.png")),
+        });
+    };
+    let km = &run.kmeans_labels;
+    charts::sizes_and_revenue(dir, "sizes_revenue", &bars(km)).map_err(chart_error)?;
+    add(
+        "sizes_revenue",
+        "Segment sizes and revenue",
+        "Customers per k-means segment (left) and each segment's share of net revenue (right)."
+            .into(),
+    );
+
+    let projection = projection::project(run.matrix.matrix.view(), 8000, run.seed)?;
+    let series: Vec<charts::ScatterSeries> = km
+        .clusters
+        .iter()
+        .map(|c| charts::ScatterSeries {
+            name: c.display_name(),
+            color_index: c.id,
+            points: projection
+                .points
+                .iter()
+                .filter(|(i, _, _)| Some(run.kmeans.labels[*i]) == c.id)
+                .map(|(_, x, y)| (*x, *y))
+                .collect(),
+        })
+        .collect();
+    charts::pca_scatter(dir, "pca", &series, projection.explained).map_err(chart_error)?;
+    add(
+        "pca",
+        "Customers on the first two principal components",
+        if run.matrix.names.len() == 1 {
+            format!(
+                "The customers are clustered on one feature ({}), so the map shows it along the horizontal axis (centred, in scaled units); {} customers, coloured by k-means segment.",
+                run.matrix.names[0],
+                projection.points.len()
+            )
+        } else {
+            format!(
+                "A sample of {} customers, coloured by k-means segment.",
+                projection.points.len()
+            )
+        },
+    );
+
+    charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error)?;
+    add("profile", "Segment profiles", "Mean of each feature per segment as a z-score against all customers (red = above average, blue = below); the features that differ most between segments.".into());
+
+    charts::distributions(dir, "rfm_distributions", &rfm_distributions(run))
+        .map_err(chart_error)?;
+    add(
+        "rfm_distributions",
+        "Recency, frequency and spend per segment",
+        "How the customers of each segment spread: days since their last purchase, orders and net spend in the as-of window (orders and spend on a log scale; customers without a purchase have none of the three).".into(),
+    );
+
+    let cross = &km.crosstabs[0];
+    let shares = cross.row_shares();
+    charts::heatmap(
+        dir,
+        "clusters_vs_rfm",
+        &charts::Heatmap {
+            title: "Discovered segments × classic RFM groups (share of each segment)".into(),
+            // Cross-table rows follow the clusters' order.
+            row_labels: km.clusters.iter().map(|c| c.display_name()).collect(),
+            col_labels: cross.columns.clone(),
+            cell_text: shares
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|s| {
+                            if *s >= 0.005 {
+                                format!("{:.0}%", 100.0 * s)
+                            } else if *s > 0.0 {
+                                "<1%".into()
+                            } else {
+                                String::new()
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+            values: shares,
+            palette: charts::Palette::Sequential,
+            row_axis: "k-means segment".into(),
+            col_axis: "Classic RFM group".into(),
+        },
+    )
+    .map_err(chart_error)?;
+    add(
+        "clusters_vs_rfm",
+        "Segments against the classic RFM groups",
+        format!(
+            "Row shares. Agreement: ARI {:.3}, NMI {:.3}.",
+            km.agreement.ari, km.agreement.nmi
+        ),
+    );
+
+    charts::rf_grid(dir, "rf_grid", &rf_grid(run)).map_err(chart_error)?;
+    add(
+        "rf_grid",
+        "The R×F grid",
+        "Customers, share of customers and share of revenue per recency and frequency score, coloured and outlined by the groups of the score map in use.".into(),
+    );
+
+    charts::k_selection(dir, "k_selection", &kmeans_selection(run)).map_err(chart_error)?;
+    add("k_selection", "Choosing k", run.kmeans.reason.clone());
+
+    if let Some(g) = &run.gmm {
+        charts::k_selection(dir, "gmm_selection", &mixture_selection(g)).map_err(chart_error)?;
+        add(
+            "gmm_selection",
+            "Gaussian mixture: choosing k",
+            format!("{} Lower is better for both criteria.", g.reason),
+        );
+    }
+
+    let db = &run.dbscan;
+    charts::k_distance(
+        dir,
+        "k_distance",
+        &db.k_distances,
+        db.knee_index,
+        db.eps,
+        db.min_points.saturating_sub(1).max(1),
+    )
+    .map_err(chart_error)?;
+    add(
+        "k_distance",
+        "DBSCAN k-distance curve",
+        format!(
+            "eps = {:.3} {}; {} outliers.",
+            db.eps,
+            if db.eps_automatic {
+                "taken at the knee"
+            } else {
+                "set by the job"
+            },
+            db.noise
+        ),
+    );
+    Ok(out)
+}
+
+fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
+    let n_features = km.base.len();
+    let spread = |j: usize| {
+        km.clusters
+            .iter()
+            .filter_map(|c| c.features[j].z)
+            .map(f64::abs)
+            .fold(0.0, f64::max)
+    };
+    let mut order: Vec<usize> = (0..n_features).collect();
+    order.sort_by(|&a, &b| spread(b).total_cmp(&spread(a)).then(a.cmp(&b)));
+    order.truncate(PROFILE_FEATURES);
+    order.sort_unstable();
+    let values: Vec<Vec<f64>> = km
+        .clusters
+        .iter()
+        .map(|c| {
+            order
+                .iter()
+                .map(|&j| c.features[j].z.unwrap_or(0.0))
+                .collect()
+        })
+        .collect();
+    charts::Heatmap {
+        title: "Segment profiles (z-score of the segment mean)".into(),
+        row_labels: km.clusters.iter().map(|c| c.display_name()).collect(),
+        col_labels: order
+            .iter()
+            .map(|&j| super::traits::pretty_name(&km.base[j].name))
+            .collect(),
+        cell_text: values
+            .iter()
+            .map(|r| r.iter().map(|v| format!("{v:.1}")).collect())
+            .collect(),
+        values,
+        palette: charts::Palette::Diverging,
+        row_axis: "Segment".into(),
+        col_axis: "Feature".into(),
+    }
+}
+
+fn rf_grid(run: &RunResult) -> charts::RfGrid {
+    let bins = run.rules.rfm.bins() as usize;
+    let mut counts = vec![vec![0u64; bins]; bins];
+    let mut revenue = vec![vec![0.0; bins]; bins];
+    let rfm = &run.rules.rfm;
+    let scores = rfm.r.iter().zip(&rfm.f);
+    for ((r, f), m) in scores.zip(&run.features.facts.monetary) {
+        if let (Some(r), Some(f)) = (r, f) {
+            let (r, f) = (*r as usize - 1, *f as usize - 1);
+            counts[r][f] += 1;
+            revenue[r][f] += m;
+        }
+    }
+    let score = |i: usize| i as u8 + 1;
+    charts::RfGrid {
+        bins,
+        counts,
+        revenue,
+        group_of_cell: (0..bins)
+            .map(|r| {
+                (0..bins)
+                    .map(|f| run.rules.map.rf_cell_name(score(r), score(f)))
+                    .collect()
+            })
+            .collect(),
+        title: "Customers by R and F score".into(),
+        map_name: run.rules.rfm_groups().title.clone(),
+        all_customers: Some(run.features.len() as u64),
+    }
+}
+
+/// The k-means scan as chart panels: the four scores the rule uses and the two stabilities.
+fn kmeans_selection(run: &RunResult) -> charts::KSelection {
+    use charts::KPanel;
+    let scores = &run.kmeans.scores;
+    let values = |f: fn(&crate::cluster::KScore) -> Option<f64>| scores.iter().map(f).collect();
+    charts::KSelection {
+        title: "Choosing the number of clusters (k-means)".into(),
+        ks: scores.iter().map(|s| s.k).collect(),
+        panels: vec![
+            KPanel::new(
+                "Silhouette – higher is better",
+                "Silhouette",
+                values(|s| s.silhouette),
+            ),
+            KPanel::new(
+                "Calinski–Harabasz – higher is better",
+                "Calinski–Harabasz",
+                values(|s| s.calinski_harabasz),
+            ),
+            KPanel::new(
+                "Davies–Bouldin – lower is better",
+                "Davies–Bouldin",
+                values(|s| s.davies_bouldin),
+            ),
+            KPanel::new(
+                "Inertia (elbow) – look for the bend",
+                "Inertia",
+                values(|s| Some(s.inertia)),
+            ),
+            KPanel::new(
+                "Stability, seeds – higher is better",
+                "Mean ARI",
+                values(|s| s.stability),
+            ),
+            KPanel::new(
+                "Stability, bootstrap – higher is better",
+                "Mean ARI",
+                values(|s| s.bootstrap_stability),
+            ),
+        ],
+        chosen_k: run.kmeans.k,
+    }
+}
+
+/// The mixture's scan as chart panels: BIC (the rule) and AIC.
+fn mixture_selection(g: &crate::cluster::GmmResult) -> charts::KSelection {
+    use charts::KPanel;
+    let values =
+        |f: fn(&crate::cluster::gmm::GmmScore) -> Option<f64>| g.scores.iter().map(f).collect();
+    charts::KSelection {
+        title: "Choosing the number of components (Gaussian mixture)".into(),
+        ks: g.scores.iter().map(|s| s.k).collect(),
+        panels: vec![
+            KPanel::new("BIC – lower is better (the rule)", "BIC", values(|s| s.bic)),
+            KPanel::new("AIC – lower is better", "AIC", values(|s| s.aic)),
+        ],
+        chosen_k: g.k,
+    }
+}
+
+/// Box plots of the R, F and M values (buyers only) per k-means segment.
+fn rfm_distributions(run: &RunResult) -> charts::Distributions {
+    let km = &run.kmeans_labels;
+    let values = crate::rules::rfm_values(&run.features.facts);
+    let panel =
+        |values: &[Option<f64>], title: &str, axis: &str, log: bool| charts::DistributionPanel {
+            title: title.into(),
+            axis: axis.into(),
+            log,
+            boxes: km
+                .clusters
+                .iter()
+                .map(|c| {
+                    charts::BoxStats::of(
+                        run.kmeans
+                            .labels
+                            .iter()
+                            .zip(values)
+                            .filter(|(label, _)| Some(**label) == c.id)
+                            .filter_map(|(_, v)| *v),
+                    )
+                })
+                .collect(),
+        };
+    charts::Distributions {
+        title: "Recency, frequency and spend per segment".into(),
+        rows: km
+            .clusters
+            .iter()
+            .map(|c| charts::DistributionRow {
+                name: c.display_name(),
+                color_index: c.id,
+            })
+            .collect(),
+        panels: vec![
+            panel(&values[0], "Recency", "Days since last purchase", false),
+            panel(&values[1], "Frequency", "Orders", true),
+            panel(&values[2], "Monetary", "Net spend", true),
+        ],
+    }
+}

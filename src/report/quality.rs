@@ -1,0 +1,108 @@
+//! The report's data-quality section: rows read per table, rows dropped and why, date formats
+//! detected, and the cells filled in before clustering with the value used and the reason.
+
+use serde::Serialize;
+
+use super::html::count;
+use super::traits::pretty_name;
+use crate::features::{FeatureGroup, Impute};
+use crate::RunResult;
+
+#[derive(Serialize)]
+pub struct QualityGroup {
+    title: &'static str,
+    rows: Vec<QualityRow>,
+}
+
+#[derive(Serialize)]
+struct QualityRow {
+    what: String,
+    value: String,
+    note: String,
+}
+
+pub fn section(run: &RunResult) -> Vec<QualityGroup> {
+    let q = &run.quality;
+    let row = |what: String, value: String, note: String| QualityRow { what, value, note };
+    let mut dropped: Vec<QualityRow> = q
+        .dropped
+        .iter()
+        .map(|(reason, n)| row(reason.clone(), count(*n), String::new()))
+        .collect();
+    if dropped.is_empty() {
+        dropped.push(row(
+            "none".into(),
+            "0".into(),
+            "every row was usable".into(),
+        ));
+    }
+    vec![
+        QualityGroup {
+            title: "Rows read",
+            rows: q
+                .rows_read
+                .iter()
+                .map(|(table, n)| row(table.clone(), count(*n), String::new()))
+                .collect(),
+        },
+        QualityGroup {
+            title: "Rows dropped",
+            rows: dropped,
+        },
+        QualityGroup {
+            title: "Date formats detected",
+            rows: q
+                .date_formats
+                .iter()
+                .map(|(column, format)| {
+                    let note = if format == "typed" {
+                        "stored as dates in the file; nothing to detect"
+                    } else {
+                        "detected from the values; an ambiguous column is an error"
+                    };
+                    row(column.clone(), format.clone(), note.into())
+                })
+                .collect(),
+        },
+        QualityGroup {
+            title: "Values filled in before clustering",
+            rows: filled(run),
+        },
+    ]
+}
+
+/// Imputed cells of the clustered features, with the value they got and why they were blank.
+fn filled(run: &RunResult) -> Vec<QualityRow> {
+    let customers = run.features.len().max(1) as f64;
+    run.preparation
+        .columns
+        .iter()
+        .filter_map(|column| {
+            let cells = *run.fit_report.imputed.get(&column.name)?;
+            let rule = match column.impute {
+                Impute::Median => "the median",
+                Impute::Max => "the largest value",
+            };
+            Some(QualityRow {
+                what: pretty_name(&column.name),
+                value: count(cells),
+                note: format!(
+                    "{:.1} % of customers; {} — filled with {rule} ({})",
+                    100.0 * cells as f64 / customers,
+                    why_blank(column.group),
+                    super::traits::number(column.fill)
+                ),
+            })
+        })
+        .collect()
+}
+
+fn why_blank(group: FeatureGroup) -> &'static str {
+    match group {
+        FeatureGroup::Rfm | FeatureGroup::Behaviour | FeatureGroup::Habits => {
+            "customers without a purchase have no value"
+        }
+        FeatureGroup::Engagement => "no mailing or site visit to compute it from",
+        FeatureGroup::Demographic => "blank or unreadable in the customers table",
+    }
+}
