@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::features::FeatureTable;
+use crate::features::{FeatureKind, FeatureTable};
 use crate::metrics;
 use crate::rules::{RuleResults, RuleSet, NO_PURCHASE};
 
@@ -22,6 +22,29 @@ pub struct FeatureStat {
     pub std: Option<f64>,
     /// (cluster mean − base mean) / base standard deviation, in original units.
     pub z: Option<f64>,
+    /// The same contrast on the log1p scale for non-negative amounts and counts (spend, orders,
+    /// visits), where a few very large customers would flatten `z`; equal to `z` for shares,
+    /// indicators and features with negative values. Cards, names and the profile heatmap use it.
+    pub z_log: Option<f64>,
+    #[serde(skip)]
+    log_mean: Option<f64>,
+    #[serde(skip)]
+    log_std: Option<f64>,
+}
+
+impl FeatureStat {
+    fn empty(name: &str) -> FeatureStat {
+        FeatureStat {
+            name: name.to_string(),
+            mean: None,
+            median: None,
+            std: None,
+            z: None,
+            z_log: None,
+            log_mean: None,
+            log_std: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,7 +148,16 @@ pub fn label(
     let base: Vec<FeatureStat> = table
         .features
         .iter()
-        .map(|f| stat(&f.name, &f.values, &(0..n).collect::<Vec<_>>(), None))
+        .map(|f| {
+            let log =
+                f.kind == FeatureKind::Numeric && f.values.iter().flatten().all(|v| *v >= 0.0);
+            stat(
+                &f.name,
+                &f.values,
+                &(0..n).collect::<Vec<_>>(),
+                Base::Itself { log },
+            )
+        })
         .collect();
     let total_revenue: f64 = table.facts.monetary.iter().sum();
     let groups = rules.rfm_groups();
@@ -220,7 +252,7 @@ fn profile(
         .features
         .iter()
         .zip(base)
-        .map(|(f, b)| stat(&f.name, &f.values, rows, Some(b)))
+        .map(|(f, b)| stat(&f.name, &f.values, rows, Base::Of(b)))
         .collect();
     ClusterProfile {
         id,
@@ -248,38 +280,64 @@ fn score_of_median(median: f64, bins: u8) -> u8 {
     (median.round() as u8).clamp(1, bins)
 }
 
-fn stat(
-    name: &str,
-    values: &[Option<f64>],
-    rows: &[usize],
-    base: Option<&FeatureStat>,
-) -> FeatureStat {
-    let mut v: Vec<f64> = rows.iter().filter_map(|&i| values[i]).collect();
-    if v.is_empty() {
-        return FeatureStat {
-            name: name.to_string(),
-            mean: None,
-            median: None,
-            std: None,
-            z: None,
-        };
-    }
+/// What a statistic is measured against: the whole base is computed first, with or without the
+/// log1p scale; every cluster is then set against it.
+enum Base<'a> {
+    Itself { log: bool },
+    Of(&'a FeatureStat),
+}
+
+fn mean_and_std(v: &[f64]) -> (f64, f64) {
     let mean = v.iter().sum::<f64>() / v.len() as f64;
     let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+    (mean, std)
+}
+
+fn contrast(value: f64, mean: Option<f64>, std: Option<f64>) -> Option<f64> {
+    std.filter(|sd| *sd > 0.0)
+        .zip(mean)
+        .map(|(sd, m)| (value - m) / sd)
+}
+
+fn stat(name: &str, values: &[Option<f64>], rows: &[usize], base: Base) -> FeatureStat {
+    let mut v: Vec<f64> = rows.iter().filter_map(|&i| values[i]).collect();
+    if v.is_empty() {
+        return FeatureStat::empty(name);
+    }
+    let (mean, std) = mean_and_std(&v);
+    let log = match base {
+        Base::Itself { log } => log,
+        Base::Of(b) => b.log_mean.is_some(),
+    };
+    let (log_mean, log_std) = if log {
+        let logs: Vec<f64> = v.iter().map(|x| x.ln_1p()).collect();
+        let (m, s) = mean_and_std(&logs);
+        (Some(m), Some(s))
+    } else {
+        (None, None)
+    };
     v.sort_by(f64::total_cmp);
     let median = crate::features::percentile(&v, 0.5);
-    let z = base.and_then(|b| {
-        b.std
-            .filter(|sd| *sd > 0.0)
-            .zip(b.mean)
-            .map(|(sd, m)| (mean - m) / sd)
-    });
+    let (z, z_log) = match base {
+        Base::Itself { .. } => (None, None),
+        Base::Of(b) => {
+            let z = contrast(mean, b.mean, b.std);
+            let z_log = match log_mean {
+                Some(m) => contrast(m, b.log_mean, b.log_std),
+                None => z,
+            };
+            (z, z_log)
+        }
+    };
     FeatureStat {
         name: name.to_string(),
         mean: Some(mean),
         median: Some(median),
         std: Some(std),
         z,
+        z_log,
+        log_mean,
+        log_std,
     }
 }
 
@@ -306,5 +364,39 @@ fn crosstab(set: &RuleSet, assignment: &[Option<usize>], ids: &[Option<usize>]) 
         columns,
         counts,
         agreement: agreement(assignment, &set.labels),
+    }
+}
+
+#[cfg(test)]
+mod stat_tests {
+    use super::*;
+
+    #[test]
+    fn one_huge_customer_does_not_flatten_the_log_scale_contrast() {
+        // 50 customers spent 1, 30 spent 10, one spent a million.
+        let values: Vec<Option<f64>> = std::iter::repeat_n(1.0, 50)
+            .chain(std::iter::repeat_n(10.0, 30))
+            .chain([1e6])
+            .map(Some)
+            .collect();
+        let all: Vec<usize> = (0..values.len()).collect();
+        let tens_rows: Vec<usize> = (50..80).collect();
+        let base = stat("monetary", &values, &all, Base::Itself { log: true });
+        let tens = stat("monetary", &values, &tens_rows, Base::Of(&base));
+        // In raw units the million puts the tens *below* average; on the log scale they are
+        // clearly above it.
+        assert!(
+            tens.z.unwrap() < 0.0 && tens.z.unwrap() > -0.2,
+            "z {:?}",
+            tens.z
+        );
+        assert!(tens.z_log.unwrap() > 0.5, "z_log {:?}", tens.z_log);
+        let ones_rows: Vec<usize> = (0..50).collect();
+        let ones = stat("monetary", &values, &ones_rows, Base::Of(&base));
+        assert!(ones.z_log.unwrap() < -0.4, "z_log {:?}", ones.z_log);
+        // Without the log scale (shares, negative values) both contrasts are the same.
+        let plain = stat("share", &values, &all, Base::Itself { log: false });
+        let tens = stat("share", &values, &tens_rows, Base::Of(&plain));
+        assert_eq!(tens.z, tens.z_log);
     }
 }

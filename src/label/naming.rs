@@ -94,7 +94,7 @@ fn ranked_traits(
     feature_names: &[String],
     clustered: &[String],
 ) -> Vec<String> {
-    let z = |c: usize, f: usize| clusters[c].features[f].z.filter(|z| z.is_finite());
+    let z = |c: usize, f: usize| clusters[c].features[f].z_log.filter(|z| z.is_finite());
     let others: Vec<usize> = members.iter().copied().filter(|&o| o != m).collect();
     let prefer_clustered = feature_names
         .iter()
@@ -148,11 +148,9 @@ mod tests {
             features: z
                 .iter()
                 .map(|&z| FeatureStat {
-                    name: String::new(),
-                    mean: Some(0.0),
-                    median: Some(0.0),
-                    std: Some(1.0),
                     z: Some(z),
+                    z_log: Some(z),
+                    ..FeatureStat::empty("")
                 })
                 .collect(),
         }

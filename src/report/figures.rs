@@ -81,7 +81,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     );
 
     charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error)?;
-    add("profile", "Segment profiles", "Mean of each feature per segment as a z-score against all customers (red = above average, blue = below); the features that differ most between segments.".into());
+    add("profile", "Segment profiles", "Each feature's segment mean as a z-score against all customers (red = above average, blue = below), for the features that differ most between segments. Spend, orders, visits and other non-negative amounts and counts are compared after log1p, so a handful of very large customers does not flatten every other segment to zero.".into());
 
     charts::distributions(dir, "rfm_distributions", &rfm_distributions(run))
         .map_err(chart_error)?;
@@ -184,7 +184,7 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
     let spread = |j: usize| {
         km.clusters
             .iter()
-            .filter_map(|c| c.features[j].z)
+            .filter_map(|c| c.features[j].z_log)
             .map(f64::abs)
             .fold(0.0, f64::max)
     };
@@ -198,12 +198,12 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
         .map(|c| {
             order
                 .iter()
-                .map(|&j| c.features[j].z.unwrap_or(0.0))
+                .map(|&j| c.features[j].z_log.unwrap_or(0.0))
                 .collect()
         })
         .collect();
     charts::Heatmap {
-        title: "Segment profiles (z-score of the segment mean)".into(),
+        title: "Segment profiles (z-scores; amounts and counts on a log scale)".into(),
         row_labels: km.clusters.iter().map(|c| c.display_name()).collect(),
         col_labels: order
             .iter()

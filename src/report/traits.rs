@@ -103,6 +103,17 @@ pub fn describe(feature: &str, kind: FeatureKind, cluster_mean: f64, base_mean: 
     }
 }
 
+/// "net spend: median 746 vs 474 for all customers (1.6×)"
+fn describe_median(feature: &str, median: f64, base_median: f64) -> String {
+    format!(
+        "{}: median {} vs {} for all customers{}",
+        pretty_name(feature),
+        number(median),
+        number(base_median),
+        ratio(median, base_median)
+    )
+}
+
 /// " (2.4×)" or " (−98 %)"; nothing when the ratio means little (signs differ, zero base).
 fn ratio(value: f64, base: f64) -> String {
     if !(base > 0.0 && value >= 0.0) {
@@ -141,7 +152,8 @@ pub fn describe_customer(feature: &str, kind: FeatureKind, value: f64, base_mean
     }
 }
 
-/// The `how_many` features with the largest |z| of a cluster, described in words. Two features
+/// The `how_many` features with the largest |z| of a cluster (on the log scale for amounts and
+/// counts), described in words. Two features
 /// that say the same thing (visits in 30 and in 90 days) count once; for a segment of customers
 /// who never bought, purchase-derived features are meaningless and give way to "never bought".
 pub fn distinctive(
@@ -156,25 +168,9 @@ pub fn distinctive(
         .iter()
         .enumerate()
         .filter(|(i, _)| !(never_bought && from_purchases(table.features[*i].group)))
-        .filter_map(|(i, s)| s.z.filter(|z| z.is_finite()).map(|z| (i, z)))
+        .filter_map(|(i, s)| s.z_log.filter(|z| z.is_finite()).map(|z| (i, z)))
         .collect();
     ranked.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-    // Spend is heavy-tailed, so its z-score stays small even for a segment spending 8× the
-    // average; what a marketer asks first goes first when it is at least twice or half the base.
-    if let Some(spend) = ranked
-        .iter()
-        .position(|(i, _)| table.features[*i].name == "monetary")
-    {
-        let i = ranked[spend].0;
-        let ratio = profile.features[i]
-            .mean
-            .zip(base[i].mean)
-            .map(|(m, b)| m / b);
-        if ratio.is_some_and(|r| r.is_finite() && !(0.5..2.0).contains(&r)) {
-            let entry = ranked.remove(spend);
-            ranked.insert(0, entry);
-        }
-    }
     let mut said: Vec<String> = Vec::new();
     let mut out: Vec<String> = Vec::new();
     if never_bought {
@@ -192,11 +188,22 @@ pub fn distinctive(
         if said.contains(&gist) {
             continue;
         }
-        let (Some(mean), Some(base_mean)) = (profile.features[i].mean, base[i].mean) else {
+        let (own, all) = (&profile.features[i], &base[i]);
+        let (Some(mean), Some(base_mean)) = (own.mean, all.mean) else {
             continue;
         };
         said.push(gist);
-        out.push(describe(&feature.name, feature.kind, mean, base_mean));
+        // A few huge customers can pull the base mean above a segment that is higher on the
+        // log scale; its median then says what the ranking saw.
+        let text = match (own.median, all.median) {
+            (Some(m), Some(b))
+                if (mean - base_mean) * z < 0.0 && feature.kind == FeatureKind::Numeric =>
+            {
+                describe_median(&feature.name, m, b)
+            }
+            _ => describe(&feature.name, feature.kind, mean, base_mean),
+        };
+        out.push(text);
     }
     out
 }

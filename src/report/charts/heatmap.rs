@@ -171,7 +171,11 @@ impl Figure for HeatFig<'_> {
             Palette::Diverging => format!(
                 "Blue = below average, red = above average (in standard deviations; colours saturate at ±{DIVERGING_CLAMP})"
             ),
-            Palette::Sequential => "Darker blue = larger value".to_string(),
+            // The sequential map shows row shares (the cross-table); say how to read a row.
+            Palette::Sequential => {
+                "Each row adds up to 100 %: where a segment's customers sit; darker = larger share"
+                    .to_string()
+            }
         };
         let body = header(
             root,
