@@ -198,7 +198,8 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
         .map(|c| {
             order
                 .iter()
-                .map(|&j| c.features[j].z_log.unwrap_or(0.0))
+                // No value at all (purchase habits of customers who never bought): a grey cell.
+                .map(|&j| c.features[j].z_log.unwrap_or(f64::NAN))
                 .collect()
         })
         .collect();
@@ -211,7 +212,17 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
             .collect(),
         cell_text: values
             .iter()
-            .map(|r| r.iter().map(|v| format!("{v:.1}")).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|v| {
+                        if v.is_nan() {
+                            "–".into()
+                        } else {
+                            format!("{v:.1}")
+                        }
+                    })
+                    .collect()
+            })
             .collect(),
         values,
         palette: charts::Palette::Diverging,
