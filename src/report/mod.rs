@@ -35,8 +35,8 @@ pub fn write(run: &RunResult, output_root: &Path) -> Result<PathBuf> {
     Ok(final_dir)
 }
 
-/// Writes a folder through `write` into a staging folder beside it and renames it into place:
-/// a failure leaves no half-written folder and keeps the previous one.
+/// Writes a folder through `write` into a staging folder beside it and swaps it into place: a
+/// failure, or a kill at any moment, leaves no half-written folder and keeps the previous one.
 pub(crate) fn write_folder(
     final_dir: &Path,
     write: impl FnOnce(&Path) -> Result<()>,
@@ -50,6 +50,7 @@ pub(crate) fn write_folder(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    remove_stale_staging(&parent, &name);
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| output_error(&staging, e))?;
@@ -62,8 +63,79 @@ pub(crate) fn write_folder(
     replace_folder(&staging, final_dir)
 }
 
-/// Moves the finished staging folder into place; the previous report is removed only after.
+/// Staging folders of runs that were killed (their process is gone) are removed; a concurrent
+/// run's staging folder is left alone.
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = file_name
+            .strip_prefix(&prefix)
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        // Without /proc, keep the folder rather than risk removing a live run's.
+        true
+    }
+}
+
+/// Puts the finished staging folder in place of `target`. On Linux an existing report is
+/// swapped atomically (renameat2 RENAME_EXCHANGE), so at every instant `target` holds either
+/// the complete previous report or the complete new one; the old one is removed afterwards.
 fn replace_folder(staging: &Path, target: &Path) -> Result<()> {
+    if !target.exists() {
+        return std::fs::rename(staging, target).map_err(|e| output_error(target, e));
+    }
+    if exchange(staging, target).is_ok() {
+        return std::fs::remove_dir_all(staging).map_err(|e| output_error(staging, e));
+    }
+    replace_by_two_renames(staging, target)
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let status = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Where no atomic exchange exists: move the old report aside, the new one in, then delete the
+/// old one (a kill between the two renames leaves the old report in the hidden folder).
+fn replace_by_two_renames(staging: &Path, target: &Path) -> Result<()> {
     let previous = target.with_file_name(format!(
         ".{}.previous-{}",
         target
@@ -72,20 +144,12 @@ fn replace_folder(staging: &Path, target: &Path) -> Result<()> {
             .unwrap_or_default(),
         std::process::id()
     ));
-    let had_previous = target.exists();
-    if had_previous {
-        std::fs::rename(target, &previous).map_err(|e| output_error(target, e))?;
-    }
+    std::fs::rename(target, &previous).map_err(|e| output_error(target, e))?;
     if let Err(e) = std::fs::rename(staging, target) {
-        if had_previous {
-            let _ = std::fs::rename(&previous, target);
-        }
+        let _ = std::fs::rename(&previous, target);
         return Err(output_error(target, e));
     }
-    if had_previous {
-        std::fs::remove_dir_all(&previous).map_err(|e| output_error(&previous, e))?;
-    }
-    Ok(())
+    std::fs::remove_dir_all(&previous).map_err(|e| output_error(&previous, e))
 }
 
 fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
@@ -106,6 +170,36 @@ pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(
     std::fs::write(path, text + "\n").map_err(|e| output_error(path, e))
 }
 
+/// "13,017,416 bytes, sha256 4f…": says later exactly which export a report was made from.
+fn fingerprint(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let read = std::fs::File::open(path).and_then(|mut file| {
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        loop {
+            let n = file.read(&mut buffer)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            hasher.update(&buffer[..n]);
+            total += n as u64;
+        }
+    });
+    match read {
+        Ok(bytes) => {
+            let digest: String = hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{} bytes, sha256 {digest}", html::count(bytes as usize))
+        }
+        Err(e) => format!("unreadable now: {e}"),
+    }
+}
+
 fn write_run_log(run: &RunResult, path: &Path) -> Result<()> {
     let mut log = String::new();
     log.push_str(&format!(
@@ -117,7 +211,10 @@ fn write_run_log(run: &RunResult, path: &Path) -> Result<()> {
     ));
     log.push_str("\n[inputs]\n");
     for file in &run.quality.files {
-        log.push_str(&format!("file: {file}\n"));
+        log.push_str(&format!(
+            "file: {file} ({})\n",
+            fingerprint(Path::new(file))
+        ));
     }
     for (table, rows) in &run.quality.rows_read {
         log.push_str(&format!("rows read: {table} = {rows}\n"));
