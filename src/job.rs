@@ -53,11 +53,43 @@ pub struct Inputs {
     pub reference: Option<ReferenceInput>,
 }
 
+/// Where a table's files are and how its CSV files are written.
+pub struct Source<'a> {
+    pub path: &'a str,
+    pub separator: Option<&'a str>,
+    pub encoding: Option<&'a str>,
+}
+
+macro_rules! has_source {
+    ($($input:ty),*) => {$(
+        impl $input {
+            pub fn source(&self) -> Source<'_> {
+                Source {
+                    path: &self.path,
+                    separator: self.separator.as_deref(),
+                    encoding: self.encoding.as_deref(),
+                }
+            }
+        }
+    )*};
+}
+
+has_source!(
+    ReferenceInput,
+    TransactionsInput,
+    CustomersInput,
+    CampaignsInput,
+    EventsInput
+);
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceInput {
     pub path: String,
     pub separator: Option<String>,
+    /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
+    /// default UTF-8.
+    pub encoding: Option<String>,
     pub customer_id: String,
     pub segment: String,
 }
@@ -67,6 +99,9 @@ pub struct ReferenceInput {
 pub struct TransactionsInput {
     pub path: String,
     pub separator: Option<String>,
+    /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
+    /// default UTF-8.
+    pub encoding: Option<String>,
     pub customer_id: String,
     pub timestamp: String,
     pub timestamp_format: Option<String>,
@@ -101,6 +136,9 @@ impl Columns {
 pub struct CustomersInput {
     pub path: String,
     pub separator: Option<String>,
+    /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
+    /// default UTF-8.
+    pub encoding: Option<String>,
     pub customer_id: String,
     pub birth_year: Option<String>,
     pub birth_date: Option<String>,
@@ -131,6 +169,9 @@ pub struct CustomersInput {
 pub struct CampaignsInput {
     pub path: String,
     pub separator: Option<String>,
+    /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
+    /// default UTF-8.
+    pub encoding: Option<String>,
     pub customer_id: String,
     pub campaign_id: String,
     pub sent_at: Option<String>,
@@ -145,6 +186,9 @@ pub struct CampaignsInput {
 pub struct EventsInput {
     pub path: String,
     pub separator: Option<String>,
+    /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
+    /// default UTF-8.
+    pub encoding: Option<String>,
     pub customer_id: String,
     pub timestamp: String,
     pub timestamp_format: Option<String>,

@@ -4,6 +4,7 @@
 //! [`label`] → [`report`]; [`pipeline`] wires them for a job.
 
 pub mod apply;
+pub mod check;
 pub mod cluster;
 pub mod drift;
 pub mod error;

@@ -54,6 +54,18 @@ enum Command {
         #[arg(long)]
         baseline: Option<PathBuf>,
     },
+    /// Check a job without running it: the job file, every input file read and mapped (columns,
+    /// date formats, dropped rows), the features aggregated and every rule evaluated. Nothing is
+    /// clustered or written.
+    ///
+    /// Example: segmenta check jobs/monthly.toml --as-of 2025-12-01
+    Check {
+        /// The job file.
+        job: PathBuf,
+        /// As for `run`.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
     /// Assign the customers of a job's data with a saved model (a report's model.json), without
     /// refitting, and measure how far the data drifted since the fit.
     ///
@@ -141,6 +153,7 @@ fn execute(cli: &Cli) -> segmenta::Result<()> {
             output,
             as_of,
         } => apply_model(model, job, output, *as_of, cli.quiet),
+        Command::Check { job, as_of } => check_job(job, *as_of),
         Command::Generate {
             customers,
             seed,
@@ -227,6 +240,48 @@ fn run_job(path: &Path, options: RunOptions) -> segmenta::Result<()> {
             );
         }
         println!("report: {}", folder.join("index.html").display());
+    }
+    Ok(())
+}
+
+fn check_job(job_path: &Path, as_of: Option<NaiveDate>) -> segmenta::Result<()> {
+    let job = Job::from_file(job_path)?;
+    let options = RunOptions {
+        output_root: PathBuf::from("reports"),
+        as_of,
+        seed: None,
+        quiet: true,
+        baseline_model: None,
+    };
+    let report = segmenta::check::check(&job, &options)?;
+    let q = &report.quality;
+    println!("{}: OK (job \"{}\")", job_path.display(), job.name);
+    for file in &q.files {
+        println!("  read     {file}");
+    }
+    for (table, rows) in &q.rows_read {
+        println!("  rows     {table}: {rows}");
+    }
+    for (reason, rows) in &q.dropped {
+        println!("  dropped  {reason}: {rows}");
+    }
+    for (column, format) in &q.date_formats {
+        println!("  dates    {column}: {format}");
+    }
+    println!(
+        "  as of    {}: {} customers, net revenue {}, {} features, {} to cluster on ({})",
+        report.as_of,
+        report.customers,
+        segmenta::report::money(report.revenue),
+        report.features,
+        report.clustered.len(),
+        report.clustered.join(", ")
+    );
+    for (title, column, used, defined) in &report.rule_sets {
+        println!("  rules    {title} → {column}: {used} of {defined} segments have customers");
+    }
+    for warning in &report.warnings {
+        println!("  warning  {warning}");
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod parse;
 mod read;
+mod text;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -10,7 +11,7 @@ use chrono::{Datelike, NaiveDateTime, Timelike};
 use polars::prelude::*;
 
 pub use parse::parse_number;
-use read::{read_table, RawFile};
+use read::{read_table, CsvOptions, RawFile};
 
 use crate::error::{PolarsContext, Result};
 use crate::job::{CampaignsInput, CustomersInput, EventsInput, Job, TransactionsInput};
@@ -114,17 +115,28 @@ pub fn load(job: &Job) -> Result<Inputs> {
 
 fn read(
     job: &Job,
-    path: &str,
-    separator: &Option<String>,
+    source: &crate::job::Source,
     table: &str,
     quality: &mut DataQuality,
 ) -> Result<Vec<RawFile>> {
-    let files = read_table(&job.resolve(path), separator.as_deref())?;
+    let files = read_table(&job.resolve(source.path), csv_options(source))?;
     for f in &files {
         *quality.rows_read.entry(table.to_string()).or_default() += f.frame.height();
         quality.files.push(f.path.display().to_string());
+        quality.drop_rows(
+            table,
+            "title lines above the header skipped",
+            f.preamble_lines,
+        );
     }
     Ok(files)
+}
+
+fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
+    CsvOptions {
+        separator: source.separator,
+        encoding: source.encoding,
+    }
 }
 
 fn ids(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
@@ -185,7 +197,7 @@ fn load_transactions(
     const TABLE: &str = "transactions";
     let mut cols = TransactionColumns::default();
     let mut has_time = true;
-    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, quality)? {
         let customer = ids(&raw, &spec.customer_id)?;
         let times = parse::datetimes(
             &raw,
@@ -286,7 +298,7 @@ fn load_customers(
 ) -> Result<CustomerTable> {
     const TABLE: &str = "customers";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, quality)? {
         frames.push(customer_frame(&raw, spec, quality)?);
     }
     let mut frame = concat_frames(frames, "customers")?;
@@ -420,7 +432,7 @@ fn load_campaigns(
 ) -> Result<DataFrame> {
     const TABLE: &str = "campaigns";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
         let mut columns = vec![
@@ -459,7 +471,7 @@ fn load_campaigns(
 fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Result<DataFrame> {
     const TABLE: &str = "events";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.path, &spec.separator, TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let times = parse::datetimes(
             &raw,
@@ -559,7 +571,7 @@ pub fn load_reference(job: &Job) -> Result<Option<std::collections::HashMap<Stri
         return Ok(None);
     };
     let mut map = std::collections::HashMap::new();
-    for raw in read_table(&job.resolve(&spec.path), spec.separator.as_deref())? {
+    for raw in read_table(&job.resolve(&spec.path), csv_options(&spec.source()))? {
         let ids = parse::text(&raw, &spec.customer_id)?;
         let segments = parse::text(&raw, &spec.segment)?;
         for (id, segment) in ids.into_iter().zip(segments) {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::text;
 use crate::error::{Error, PolarsContext, Result};
 
 /// One file of a table, read with every CSV column as text so that each role column is parsed
@@ -11,15 +12,28 @@ use crate::error::{Error, PolarsContext, Result};
 pub struct RawFile {
     pub path: PathBuf,
     pub frame: DataFrame,
+    /// Title lines above the header that were skipped.
+    pub preamble_lines: usize,
 }
 
-pub fn read_table(spec: &Path, separator: Option<&str>) -> Result<Vec<RawFile>> {
+/// How a table's CSV files are written, from the job (None = detect).
+#[derive(Clone, Copy, Default)]
+pub struct CsvOptions<'a> {
+    pub separator: Option<&'a str>,
+    pub encoding: Option<&'a str>,
+}
+
+pub fn read_table(spec: &Path, options: CsvOptions) -> Result<Vec<RawFile>> {
     let files = expand(spec)?;
     files
         .into_iter()
         .map(|path| {
-            let frame = read_file(&path, separator)?;
-            Ok(RawFile { path, frame })
+            let (frame, preamble_lines) = read_file(&path, options)?;
+            Ok(RawFile {
+                path,
+                frame,
+                preamble_lines,
+            })
         })
         .collect()
 }
@@ -69,41 +83,56 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
         .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-fn read_file(path: &Path, separator: Option<&str>) -> Result<DataFrame> {
+fn read_file(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
     if is_parquet(path) {
         let file = std::fs::File::open(path)
             .map_err(|e| input_error(path, format!("cannot open: {e}")))?;
-        return ParquetReader::new(file)
+        let frame = ParquetReader::new(file)
             .finish()
-            .context(format!("{}: not a readable Parquet file", path.display()));
+            .context(format!("{}: not a readable Parquet file", path.display()))?;
+        return Ok((frame, 0));
     }
-    read_csv(path, separator)
+    read_csv(path, options)
 }
 
-fn read_csv(path: &Path, separator: Option<&str>) -> Result<DataFrame> {
+fn read_csv(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
     let bytes = std::fs::read(path).map_err(|e| input_error(path, format!("cannot read: {e}")))?;
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
+    let text = text::decode(path, &bytes, options.encoding)?;
+    if text.trim().is_empty() {
         return Err(input_error(path, "the file is empty".into()));
     }
-    let sep = match separator {
-        Some(s) => parse_separator(path, s)?,
-        None => detect_separator(body),
-    };
+    let separator = options
+        .separator
+        .map(|s| parse_separator(path, s))
+        .transpose()?;
+    let layout = text::layout(&text, separator);
+    let body = text::from_header(&text, layout.preamble_lines);
+    let header = body.lines().next().unwrap_or_default();
+    if text::header_is_data(header, layout.separator) {
+        return Err(input_error(
+            path,
+            format!(
+                "the first line holds values, not column names (\"{}\"); add a header line \
+                 naming the columns",
+                header.chars().take(80).collect::<String>()
+            ),
+        ));
+    }
     let options = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_parse_options(
             CsvParseOptions::default()
-                .with_separator(sep)
-                .with_encoding(CsvEncoding::LossyUtf8)
+                .with_separator(layout.separator)
+                .with_encoding(CsvEncoding::Utf8)
                 .with_missing_is_null(true),
         );
-    let cursor = std::io::Cursor::new(body.to_vec());
-    options
+    let cursor = std::io::Cursor::new(body.as_bytes().to_vec());
+    let frame = options
         .into_reader_with_file_handle(cursor)
         .finish()
-        .context(format!("{}: not a readable CSV file", path.display()))
+        .context(format!("{}: not a readable CSV file", path.display()))?;
+    Ok((frame, layout.preamble_lines))
 }
 
 fn parse_separator(path: &Path, text: &str) -> Result<u8> {
@@ -117,42 +146,9 @@ fn parse_separator(path: &Path, text: &str) -> Result<u8> {
     }
 }
 
-/// The candidate that splits the header line into the most fields, ignoring quoted text.
-fn detect_separator(body: &[u8]) -> u8 {
-    let header = body.split(|&b| b == b'\n').next().unwrap_or(body);
-    let candidates = [b',', b';', b'\t', b'|'];
-    let mut counts = [0usize; 4];
-    let mut quoted = false;
-    for &byte in header {
-        if byte == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            if let Some(i) = candidates.iter().position(|&c| c == byte) {
-                counts[i] += 1;
-            }
-        }
-    }
-    let best = (0..candidates.len())
-        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
-        .unwrap_or(0);
-    candidates[best]
-}
-
 pub fn input_error(path: &Path, message: String) -> Error {
     Error::Input {
         path: path.to_path_buf(),
         message,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detects_semicolons_and_ignores_quoted_commas() {
-        assert_eq!(detect_separator(b"\"a,b\";c;d\n1;2;3"), b';');
-        assert_eq!(detect_separator(b"a,b,c\n"), b',');
-        assert_eq!(detect_separator(b"a\tb\n"), b'\t');
     }
 }

@@ -1,0 +1,74 @@
+//! `segmenta check`: the job file and every input read, mapped and aggregated, and every rule
+//! evaluated — everything that can fail on bad input — without clustering or writing a report.
+
+use chrono::NaiveDate;
+
+use crate::features::Preparation;
+use crate::job::Job;
+use crate::load::{self, DataQuality};
+use crate::pipeline::{resolve_as_of, RunOptions};
+use crate::rules;
+use crate::{Error, Result};
+
+#[derive(Debug)]
+pub struct CheckReport {
+    pub quality: DataQuality,
+    pub as_of: NaiveDate,
+    pub customers: usize,
+    /// Net revenue in the as-of window.
+    pub revenue: f64,
+    /// Features computed, and the ones the clusters would be fitted on.
+    pub features: usize,
+    pub clustered: Vec<String>,
+    /// (title, assignment column, segments with at least one customer, segments defined).
+    pub rule_sets: Vec<(String, String, usize, usize)>,
+    pub warnings: Vec<String>,
+}
+
+pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
+    let inputs = load::load(job)?;
+    let as_of = resolve_as_of(job, options, &inputs)?;
+    let table = crate::features::build(&inputs, as_of, &job.features)?;
+    if table.is_empty() {
+        return Err(Error::Data("the inputs hold no customers".into()));
+    }
+    let (preparation, fit_report) = Preparation::fit(&table, &job.features)?;
+    let matrix = preparation.transform(&table)?;
+    job.discovery.k.fixed("k")?;
+    let rule_results = rules::apply(&table, &job.rules, &job.base_dir)?;
+    let rule_sets = rule_results
+        .sets
+        .iter()
+        .map(|set| {
+            let present: std::collections::HashSet<&String> = set.labels.iter().collect();
+            let used = set
+                .segments
+                .iter()
+                .filter(|s| present.contains(&s.name))
+                .count();
+            (
+                set.title.clone(),
+                set.column_name(),
+                used,
+                set.segments.len(),
+            )
+        })
+        .collect();
+    let warnings = table
+        .notes
+        .iter()
+        .chain(&fit_report.warnings)
+        .chain(&rule_results.warnings)
+        .cloned()
+        .collect();
+    Ok(CheckReport {
+        quality: inputs.quality,
+        as_of,
+        customers: table.len(),
+        revenue: table.facts.monetary.iter().sum(),
+        features: table.features.len(),
+        clustered: matrix.names,
+        rule_sets,
+        warnings,
+    })
+}
