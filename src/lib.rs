@@ -1,11 +1,13 @@
 //! segmenta: automatic customer segmentation.
 //!
 //! The pipeline reads as its stages: [`load`] → [`features`] → [`rules`] → [`cluster`] →
-//! [`label`] → [`report`]; [`pipeline`] wires them for a job.
+//! [`label`] → [`report`]; [`pipeline`] wires them for a job, and [`compare`] sets a run against
+//! the job's previous one.
 
 pub mod apply;
 pub mod check;
 pub mod cluster;
+pub mod compare;
 pub mod drift;
 pub mod error;
 pub mod features;

@@ -82,6 +82,25 @@ enum Command {
         #[arg(long)]
         as_of: Option<NaiveDate>,
     },
+    /// Compare two runs of a job: who moved between segments, who is new and who was lost.
+    ///
+    /// Counts previous segment × current segment for the discovered clusters (matched by the
+    /// customers the runs share, as cluster numbers differ between runs) and for every rule set
+    /// both runs have, and writes index.html (matrices and a flow chart), migrations.csv (one row
+    /// per customer) and compare.json.
+    ///
+    /// Example: segmenta compare reports/monthly/2025-11-01 reports/monthly/2025-12-01
+    Compare {
+        /// The earlier run's report folder (reports/<job>/<as-of>/).
+        previous: PathBuf,
+        /// The later run's report folder.
+        current: PathBuf,
+        /// Where to write: a new or empty folder, or an earlier comparison (the folder is
+        /// replaced as a whole); default: beside the current report,
+        /// <job folder>/<current as-of>-vs-<previous as-of>/.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Write a synthetic CRM data set with planted customer groups.
     ///
     /// Example: segmenta generate --customers 20000 --seed 7 --output data
@@ -154,6 +173,11 @@ fn execute(cli: &Cli) -> segmenta::Result<()> {
             as_of,
         } => apply_model(model, job, output, *as_of, cli.quiet),
         Command::Check { job, as_of } => check_job(job, *as_of),
+        Command::Compare {
+            previous,
+            current,
+            output,
+        } => compare_runs(previous, current, output.as_deref(), cli.quiet),
         Command::Generate {
             customers,
             seed,
@@ -227,6 +251,9 @@ fn run_job(path: &Path, options: RunOptions) -> segmenta::Result<()> {
                 c.label,
                 100.0 * c.label_share
             );
+        }
+        if let Some(c) = &result.migrations {
+            print_moves(c);
         }
         if let Some(d) = &result.drift {
             println!(
@@ -317,4 +344,34 @@ fn apply_model(
         println!("report: {}", folder.join("index.html").display());
     }
     Ok(())
+}
+
+fn compare_runs(
+    previous: &Path,
+    current: &Path,
+    output: Option<&Path>,
+    quiet: bool,
+) -> segmenta::Result<()> {
+    let comparison = segmenta::compare::compare_folders(previous, current)?;
+    let folder = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| segmenta::compare::default_output(&comparison));
+    segmenta::report::write_comparison(&comparison, &folder)?;
+    if !quiet {
+        print_moves(&comparison);
+        println!("report: {}", folder.join("index.html").display());
+    }
+    Ok(())
+}
+
+fn print_moves(c: &segmenta::compare::Comparison) {
+    println!(
+        "since {}: {} customers in both runs, {} stayed in their segment, {} moved; {} new, {} lost",
+        c.previous.as_of,
+        c.customers_in_both,
+        c.clusters.stayed,
+        c.clusters.moved,
+        c.new_customers,
+        c.lost_customers
+    );
 }

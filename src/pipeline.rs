@@ -10,6 +10,7 @@ use crate::cluster::{
     dbscan, gmm, kmeans, DbscanOptions, DbscanResult, GmmOptions, GmmResult, KmeansOptions,
     KmeansResult,
 };
+use crate::compare::{self, Comparison};
 use crate::error::{Error, Result};
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
 use crate::job::{Job, Primary};
@@ -57,6 +58,8 @@ pub struct RunResult {
     pub reference: Option<ReferenceAgreement>,
     /// Drift from an earlier run's model (or the one named with `--baseline`).
     pub drift: Option<DriftSince>,
+    /// Who moved since the job's previous run under the output root, when there is one.
+    pub migrations: Option<Comparison>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
     pub warnings: Vec<String>,
@@ -238,7 +241,7 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     warnings.extend(kmeans.warnings.iter().cloned());
     warnings.extend(dbscan.warnings.iter().cloned());
     warnings.extend(later_warnings);
-    Ok(RunResult {
+    let mut result = RunResult {
         job: job.clone(),
         as_of,
         seed,
@@ -256,9 +259,52 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         gmm_labels,
         reference,
         drift,
-        timings: clock.timings,
+        migrations: None,
+        timings: Vec::new(),
         warnings,
-    })
+    };
+    match migrations_since_previous(&result, options, &mut clock) {
+        Ok(found) => result.migrations = found,
+        Err(warning) => result.warnings.push(warning),
+    }
+    result.timings = clock.timings;
+    Ok(result)
+}
+
+/// Who moved since the job's previous run under the output root; None without one. A previous
+/// run that cannot be compared is a warning (the Err), not an error: this run is still good, as
+/// with an unreadable previous model for drift.
+fn migrations_since_previous(
+    run: &RunResult,
+    options: &RunOptions,
+    clock: &mut Stopwatch,
+) -> std::result::Result<Option<Comparison>, String> {
+    let Some(previous) = previous_run_folder(&options.output_root, &run.job, run.as_of) else {
+        return Ok(None);
+    };
+    let folder = report_folder(&options.output_root, &run.job, run.as_of);
+    let c = compare::since_run(&previous, run, &folder)
+        .map_err(|e| format!("the previous run could not be compared with this one: {e}"))?;
+    clock.lap(
+        "compare",
+        format!(
+            "since {}: {} of {} returning customers changed segment, {} new, {} lost",
+            c.previous.as_of,
+            c.clusters.moved,
+            c.customers_in_both,
+            c.new_customers,
+            c.lost_customers
+        ),
+    );
+    Ok(Some(c))
+}
+
+/// The report folder of the job's latest run before `as_of` under `output_root`: the folder of
+/// the model [`previous_model`] finds, which also holds that run's assignments.
+fn previous_run_folder(output_root: &Path, job: &Job, as_of: NaiveDate) -> Option<PathBuf> {
+    previous_model(output_root, job, as_of)?
+        .parent()
+        .map(Path::to_path_buf)
 }
 
 pub(crate) fn resolve_as_of(

@@ -61,7 +61,7 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
 }
 
 /// Each customer's segment in plain words, the name its card carries.
-fn segment_names(run: &RunResult, segments: &[String]) -> Vec<String> {
+pub(crate) fn segment_names(run: &RunResult, segments: &[String]) -> Vec<String> {
     let titles: std::collections::HashMap<&str, &str> = run
         .primary_labelling()
         .clusters
@@ -117,7 +117,7 @@ pub(crate) fn write_frame(mut frame: DataFrame, dir: &Path) -> Result<()> {
 }
 
 /// A CSV for spreadsheets and CRMs: text that a spreadsheet would run as a formula is neutralised.
-fn write_csv(mut frame: DataFrame, path: &Path) -> Result<()> {
+pub(crate) fn write_csv(mut frame: DataFrame, path: &Path) -> Result<()> {
     let text_columns: Vec<String> = frame
         .columns()
         .iter()

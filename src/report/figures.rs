@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{charts, projection, ChartFile};
+use crate::compare::{self, Comparison, Matching};
 use crate::error::Result;
 use crate::label::Labelling;
 use crate::RunResult;
@@ -361,5 +362,116 @@ fn rfm_distributions(run: &RunResult) -> charts::Distributions {
             panel(&values[1], "Frequency", "Orders", true),
             panel(&values[2], "Monetary", "Net spend", true),
         ],
+    }
+}
+
+/// The flow chart of who moved between the compared runs' discovered segments.
+pub fn draw_migration(c: &Comparison, dir: &Path) -> Result<ChartFile> {
+    charts::flow(dir, "migration", &migration_flow(c)).map_err(chart_error)?;
+    Ok(ChartFile {
+        title: format!("Who moved since {}", c.previous.as_of),
+        caption: format!(
+            "Each ribbon is the customers who went from a segment of {} (left) to a segment of {} (right), as wide as their number. A previous segment takes the colour of the current segment that continues it (grey-blue: none does); solid ribbons stayed in that segment, faint ones moved. New customers come in at the bottom left, lost ones leave at the bottom right.",
+            c.previous.as_of, c.current.as_of
+        ),
+        png: dir.join("migration.png"),
+    })
+}
+
+/// "Cluster 2 · Champions", or the name alone when it has no title of its own.
+fn titled(name: &str, title: &str) -> String {
+    if title.is_empty() || title == name {
+        name.to_string()
+    } else {
+        format!("{name} · {title}")
+    }
+}
+
+fn current_color(name: &str) -> charts::FlowColor {
+    match compare::cluster_number(name) {
+        Some(i) => charts::FlowColor::Cluster(i),
+        None if name == crate::label::OUTLIERS => charts::FlowColor::Outliers,
+        None => charts::FlowColor::Neutral,
+    }
+}
+
+fn migration_flow(c: &Comparison) -> charts::Flow {
+    let m = &c.clusters;
+    let previous = m.rows.len().saturating_sub(1);
+    let current = m.columns.len().saturating_sub(1);
+    let customers_now = m.column_sums();
+    // A previous cluster continued by several current ones takes the largest one's colour.
+    let heir_color = |name: &str| {
+        (0..current)
+            .filter(|&j| c.match_of(&m.columns[j]) == Some(name))
+            .max_by_key(|&j| (customers_now[j], std::cmp::Reverse(j)))
+            .map_or(charts::FlowColor::Unmatched, |j| {
+                current_color(&m.columns[j])
+            })
+    };
+    let title = |titles: &[String], i: usize| titles.get(i).cloned().unwrap_or_default();
+    let mut left: Vec<charts::FlowNode> = (0..previous)
+        .map(|i| charts::FlowNode {
+            label: titled(&m.rows[i], &title(&m.row_titles, i)),
+            note: String::new(),
+            color: heir_color(&m.rows[i]),
+        })
+        .collect();
+    left.push(charts::FlowNode {
+        label: "New customers".into(),
+        note: String::new(),
+        color: charts::FlowColor::Neutral,
+    });
+    let mut right: Vec<charts::FlowNode> = (0..current)
+        .map(|j| charts::FlowNode {
+            label: titled(&m.columns[j], &title(&m.column_titles, j)),
+            note: c
+                .match_of(&m.columns[j])
+                .map(|p| format!("continues {p}"))
+                .unwrap_or_default(),
+            color: current_color(&m.columns[j]),
+        })
+        .collect();
+    right.push(charts::FlowNode {
+        label: "Lost customers".into(),
+        note: String::new(),
+        color: charts::FlowColor::Neutral,
+    });
+    let mut links = Vec::new();
+    for (i, row) in m.counts.iter().enumerate() {
+        for (j, &n) in row.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let stayed = i < previous
+                && j < current
+                && c.match_of(&m.columns[j]) == Some(m.rows[i].as_str());
+            links.push(charts::FlowLink {
+                from: i,
+                to: j,
+                customers: n as u64,
+                stayed,
+            });
+        }
+    }
+    let matched = match c.matching {
+        Matching::PreviousModel => format!("matched by the model of {}", c.previous.as_of),
+        Matching::CustomerOverlap => "matched by shared customers".to_string(),
+    };
+    charts::Flow {
+        title: format!("Who moved since {}", c.previous.as_of),
+        subtitle: format!(
+            "{} in both runs: {} stayed, {} moved · {} new · {} lost · {matched}",
+            super::html::count(c.customers_in_both),
+            super::html::count(m.stayed),
+            super::html::count(m.moved),
+            super::html::count(c.new_customers),
+            super::html::count(c.lost_customers),
+        ),
+        left_title: format!("Previous run · {}", c.previous.as_of),
+        right_title: format!("This run · {}", c.current.as_of),
+        left,
+        right,
+        links,
     }
 }

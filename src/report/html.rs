@@ -17,6 +17,7 @@ use crate::RunResult;
 const TEMPLATE: &str = include_str!("template.html");
 const STYLE: &str = include_str!("style.css");
 const DRIFT: &str = include_str!("drift.html");
+const MIGRATIONS: &str = include_str!("migrations.html");
 
 #[derive(Serialize)]
 struct Card {
@@ -174,7 +175,13 @@ fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
         .collect()
 }
 
-pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
+/// index.html of a run; `migration` is the flow chart of its "Who moved since …" section.
+pub fn write(
+    run: &RunResult,
+    dir: &Path,
+    charts: &[ChartFile],
+    migration: Option<&ChartFile>,
+) -> Result<()> {
     let mut charts_out = Vec::new();
     for chart in charts {
         let bytes = std::fs::read(&chart.png).map_err(|e| output_error(&chart.png, e))?;
@@ -193,6 +200,12 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
             "gmm_ari": r.gmm.map(|a| format!("{:.3}", a.ari)),
         })
     });
+    let migrations = run
+        .migrations
+        .as_ref()
+        .zip(migration)
+        .map(|(c, chart)| super::compared::context(c, chart))
+        .transpose()?;
     let context = serde_json::json!({
         "job": run.job.name,
         "as_of": run.as_of.to_string(),
@@ -228,6 +241,7 @@ pub fn write(run: &RunResult, dir: &Path, charts: &[ChartFile]) -> Result<()> {
         })).collect::<Vec<_>>(),
         "silhouette_sample": km.silhouette_sample,
         "gmm": mixture_section(run),
+        "migrations": migrations,
         "drift": run.drift.as_ref().map(|d| {
             super::applied::drift_context(&d.drift, &d.cluster_labels, &d.customers_now, &d.notes)
         }),
@@ -296,6 +310,7 @@ pub(super) fn render_page(
     let mut env = minijinja::Environment::new();
     env.add_template("style.css", STYLE)
         .and_then(|_| env.add_template("drift.html", DRIFT))
+        .and_then(|_| env.add_template("migrations.html", MIGRATIONS))
         .and_then(|_| env.add_template(name, template))
         .map_err(|e| Error::Data(format!("report template {name}: {e}")))?;
     let html = env

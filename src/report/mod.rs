@@ -1,9 +1,11 @@
-//! Stage 6 — report: index.html, charts, summary.json, assignments, model.json and run.log in
-//! `<root>/<job>/<as-of>/`, written to a temporary folder and renamed into place, so a failed
-//! run never leaves half a report and never destroys the previous one.
+//! Stage 6 — report: index.html, charts, summary.json, assignments, model.json, run.log and,
+//! after a previous run, migrations.csv in `<root>/<job>/<as-of>/`, written to a temporary folder
+//! and renamed into place, so a failed run never leaves half a report and never destroys the
+//! previous one.
 
 mod applied;
 pub mod charts;
+mod compared;
 mod export;
 mod figures;
 mod html;
@@ -16,8 +18,10 @@ mod traits;
 use std::path::{Path, PathBuf};
 
 pub use applied::write as write_applied;
+pub use compared::write as write_comparison;
 pub use export::assignments_frame;
-pub use html::{money, percent};
+pub(crate) use export::segment_names;
+pub use html::{count, money, percent};
 
 use crate::error::{output_error, Result};
 use crate::model::SavedModel;
@@ -156,12 +160,19 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     let chart_dir = dir.join("charts");
     std::fs::create_dir_all(&chart_dir).map_err(|e| output_error(&chart_dir, e))?;
     let charts = figures::draw_charts(run, &chart_dir)?;
+    let migration = match &run.migrations {
+        Some(c) => {
+            compared::write_moves(c, dir)?;
+            Some(figures::draw_migration(c, &chart_dir)?)
+        }
+        None => None,
+    };
     let summary = summary::build(run);
     write_json(&dir.join("summary.json"), &summary)?;
     write_json(&dir.join("model.json"), &SavedModel::from_run(run))?;
     export::write(run, dir)?;
     export::write_segments(run, dir)?;
-    html::write(run, dir, &charts)?;
+    html::write(run, dir, &charts, migration.as_ref())?;
     write_run_log(run, &dir.join("run.log"))
 }
 

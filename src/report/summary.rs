@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::apply::DriftSince;
 use crate::cluster::gmm::{self, GmmScore};
 use crate::cluster::KScore;
+use crate::compare::Comparison;
 use crate::label::{Agreement, ClusterProfile, Labelling};
 use crate::load::DataQuality;
 use crate::rules::{ScoreCuts, SegmentInfo};
@@ -31,6 +32,9 @@ pub struct Summary<'a> {
     /// Drift from the baseline model (the job's previous run, or `--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<&'a DriftSince>,
+    /// Who moved since the job's previous run (the same as `segmenta compare`'s compare.json).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<&'a Comparison>,
     /// Agreement of the k-means clusters with the classic RFM groups.
     pub agreement: Agreement,
     pub agreement_dbscan: Agreement,
@@ -256,6 +260,7 @@ pub fn build(run: &RunResult) -> Summary<'_> {
         },
         gmm: gmm_summary(run),
         drift: run.drift.as_ref(),
+        migrations: run.migrations.as_ref(),
         agreement: run.kmeans_labels.agreement,
         agreement_dbscan: run.dbscan_labels.agreement,
         agreement_reference: run.reference.as_ref().map(|r| ReferenceSummary {

@@ -18,6 +18,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle, FontTransform};
 
 mod distributions;
+mod flow;
 mod heatmap;
 mod k_distance;
 mod k_selection;
@@ -26,6 +27,7 @@ mod scatter;
 mod sizes;
 
 pub use distributions::*;
+pub use flow::*;
 pub use heatmap::*;
 pub use k_distance::*;
 pub use k_selection::*;
@@ -1120,6 +1122,71 @@ mod tests {
             chosen_k: 0,
         };
         k_selection(&dir, "empty", &empty).unwrap();
+        check(&dir, "empty");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn renders_flow() {
+        let dir = scratch("flow");
+        let node = |label: &str, note: &str, color| FlowNode {
+            label: label.into(),
+            note: note.into(),
+            color,
+        };
+        let link = |from, to, customers, stayed| FlowLink {
+            from,
+            to,
+            customers,
+            stayed,
+        };
+        let chart = Flow {
+            title: "Who moved since 2026-01-01".into(),
+            subtitle: "Clusters matched through the previous model".into(),
+            left_title: "2026-01-01".into(),
+            right_title: "2026-02-01".into(),
+            left: vec![
+                node("Cluster 0 · Champions", "", FlowColor::Cluster(1)),
+                node("Cluster 1 · At Risk", "", FlowColor::Unmatched),
+                node("Cluster 2 · Tiny", "", FlowColor::Cluster(0)),
+                node("New customers", "", FlowColor::Neutral),
+            ],
+            right: vec![
+                node(
+                    "Cluster 0 · Tiny now",
+                    "continues Cluster 2",
+                    FlowColor::Cluster(0),
+                ),
+                node(
+                    "Cluster 1 · Champions",
+                    "continues Cluster 0",
+                    FlowColor::Cluster(1),
+                ),
+                node("Outliers", "", FlowColor::Outliers),
+                node("Lost", "", FlowColor::Neutral),
+            ],
+            links: vec![
+                link(0, 1, 5_000, true),
+                link(0, 3, 300, false),
+                link(1, 0, 40, false),
+                link(1, 1, 900, false),
+                link(2, 0, 3, true),
+                link(3, 2, 2, false),
+                link(3, 1, 800, false),
+                // Out of range: ignored.
+                link(9, 1, 50, false),
+            ],
+        };
+        flow(&dir, "flow", &chart).unwrap();
+        check(&dir, "flow");
+        if let Ok(out) = std::env::var("SEGMENTA_CHART_DIR") {
+            let _ = std::fs::copy(dir.join("flow.png"), Path::new(&out).join("flow.png"));
+        }
+        let empty = Flow {
+            links: vec![],
+            ..chart
+        };
+        flow(&dir, "empty", &empty).unwrap();
         check(&dir, "empty");
         let _ = std::fs::remove_dir_all(dir);
     }
