@@ -19,6 +19,9 @@ struct Cli {
     /// Print nothing but errors.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Also print each input file read and every k's scores.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -120,6 +123,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(&cli);
     match execute(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -127,6 +131,28 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Stage figures go through `log` at info level: shown by default, hidden by --quiet, with
+/// per-file and per-k details at debug level under --verbose. RUST_LOG overrides.
+fn init_logging(cli: &Cli) {
+    let level = if cli.quiet {
+        log::LevelFilter::Error
+    } else if cli.verbose {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
+    // Dependencies (the SQL parser, polars) log at debug level too; --verbose is about ours.
+    env_logger::Builder::new()
+        .filter_level(level.min(log::LevelFilter::Info))
+        .filter_module("segmenta", level)
+        .parse_default_env()
+        .format(|out, record| {
+            use std::io::Write;
+            writeln!(out, "{}", record.args())
+        })
+        .init();
 }
 
 /// 1: the input or the job is wrong; 3: the report could not be written; 4: anything else.

@@ -1,7 +1,10 @@
 //! A discovery job from input files to report: the stages wired in order.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use chrono::NaiveDate;
 
@@ -107,20 +110,58 @@ impl RunResult {
     }
 }
 
+/// The stages in run order, so the spinner can name the one that starts when one ends.
+const STAGES: [&str; 8] = [
+    "load", "features", "rules", "k-means", "dbscan", "gmm", "label", "compare",
+];
+
+/// Times the stages, logs each one's figures, and shows a spinner naming the running stage on
+/// stderr when it is a terminal (never in a pipe, a log file or `--quiet`).
 struct Stopwatch {
-    quiet: bool,
     start: Instant,
     timings: Vec<(String, f64)>,
+    spinner: ProgressBar,
 }
 
 impl Stopwatch {
+    fn new(quiet: bool) -> Stopwatch {
+        let spinner = if !quiet && std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        spinner.set_message(STAGES[0]);
+        Stopwatch {
+            start: Instant::now(),
+            timings: Vec::new(),
+            spinner,
+        }
+    }
+
     fn lap(&mut self, stage: &str, detail: String) {
         let seconds = self.start.elapsed().as_secs_f64();
-        if !self.quiet {
-            eprintln!("  {stage:<10} {seconds:>7.2} s  {detail}");
+        let line = format!("  {stage:<10} {seconds:>7.2} s  {detail}");
+        self.spinner.suspend(|| log::info!("{line}"));
+        if let Some(next) = STAGES
+            .iter()
+            .position(|s| *s == stage)
+            .and_then(|i| STAGES.get(i + 1))
+        {
+            self.spinner.set_message(*next);
         }
         self.timings.push((stage.to_string(), seconds));
         self.start = Instant::now();
+    }
+}
+
+impl Drop for Stopwatch {
+    fn drop(&mut self) {
+        self.spinner.finish_and_clear();
     }
 }
 
@@ -132,11 +173,7 @@ pub fn run(job: &Job, options: &RunOptions) -> Result<(RunResult, PathBuf)> {
 }
 
 pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
-    let mut clock = Stopwatch {
-        quiet: options.quiet,
-        start: Instant::now(),
-        timings: Vec::new(),
-    };
+    let mut clock = Stopwatch::new(options.quiet);
     let seed = options.seed.or(job.seed).unwrap_or(DEFAULT_SEED);
     let inputs = load::load(job)?;
     let rows: usize = inputs.quality.rows_read.values().sum();
@@ -178,6 +215,19 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         },
     )?;
     clock.lap("k-means", format!("k = {} — {}", kmeans.k, kmeans.reason));
+    for score in &kmeans.scores {
+        let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+        log::debug!(
+            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability {} (seeds) / {} (bootstrap)",
+            score.k,
+            show(score.silhouette),
+            show(score.calinski_harabasz),
+            show(score.davies_bouldin),
+            score.inertia,
+            show(score.stability),
+            show(score.bootstrap_stability)
+        );
+    }
     let dbscan = dbscan::discover(
         x,
         &DbscanOptions {
@@ -267,7 +317,7 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         Ok(found) => result.migrations = found,
         Err(warning) => result.warnings.push(warning),
     }
-    result.timings = clock.timings;
+    result.timings = std::mem::take(&mut clock.timings);
     Ok(result)
 }
 

@@ -123,6 +123,13 @@ fn read(
     for f in &files {
         *quality.rows_read.entry(table.to_string()).or_default() += f.frame.height();
         quality.files.push(f.path.display().to_string());
+        log::debug!(
+            "    {table}: {} — {} rows, {} columns, {} title lines skipped",
+            f.path.display(),
+            f.frame.height(),
+            f.frame.width(),
+            f.preamble_lines
+        );
         quality.drop_rows(
             table,
             "title lines above the header skipped",
