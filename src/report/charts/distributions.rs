@@ -126,7 +126,8 @@ impl Scale {
             }
             ticks.retain(|v| *v >= self.lo && *v <= self.hi * 1.0001);
             ticks.sort_by(f64::total_cmp);
-            if ticks.len() <= 7 {
+            // Powers of ten alone are always kept: labels that would touch are skipped when drawn.
+            if ticks.len() <= 7 || mantissas.len() == 1 {
                 return ticks;
             }
         }
@@ -348,5 +349,15 @@ mod tests {
         };
         assert_eq!(refunds.ticks(), [-10.0, -1.0, 0.0, 1.0, 10.0]);
         assert!((symlog(99.0) - 2.0).abs() < 1e-12 && symlog(-9.0) == -1.0);
+        // Refunds down to −3,000 and spend up to 20,000: powers of ten on both sides.
+        let wide = Scale {
+            log: true,
+            lo: -3000.0,
+            hi: 20000.0,
+        };
+        assert_eq!(
+            wide.ticks(),
+            [-1000.0, -100.0, -10.0, -1.0, 0.0, 1.0, 10.0, 100.0, 1000.0, 10000.0]
+        );
     }
 }
