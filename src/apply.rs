@@ -102,10 +102,7 @@ pub fn drift_since(model_path: &std::path::Path, table: &FeatureTable) -> Result
 pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Applied> {
     let inputs = crate::load::load(job)?;
     let as_of = crate::pipeline::resolve_as_of(job, options, &inputs)?;
-    let table = crate::features::build(&inputs, as_of, &job.features)?;
-    if table.is_empty() {
-        return Err(Error::Data("the inputs hold no customers".into()));
-    }
+    let table = crate::pipeline::customer_features(job, &inputs, as_of)?;
     let ModelView {
         matrix,
         clusters,

@@ -8,7 +8,7 @@ use crate::job::Job;
 use crate::load::{self, DataQuality};
 use crate::pipeline::{resolve_as_of, RunOptions};
 use crate::rules;
-use crate::{Error, Result};
+use crate::Result;
 
 #[derive(Debug)]
 pub struct CheckReport {
@@ -28,10 +28,7 @@ pub struct CheckReport {
 pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
     let inputs = load::load(job)?;
     let as_of = resolve_as_of(job, options, &inputs)?;
-    let table = crate::features::build(&inputs, as_of, &job.features)?;
-    if table.is_empty() {
-        return Err(Error::Data("the inputs hold no customers".into()));
-    }
+    let table = crate::pipeline::customer_features(job, &inputs, as_of)?;
     let (preparation, fit_report) = Preparation::fit(&table, &job.features)?;
     let matrix = preparation.transform(&table)?;
     job.discovery.k.fixed("k")?;

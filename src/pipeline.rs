@@ -183,10 +183,7 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     );
 
     let as_of = resolve_as_of(job, options, &inputs)?;
-    let features = crate::features::build(&inputs, as_of, &job.features)?;
-    if features.is_empty() {
-        return Err(Error::Data("the inputs hold no customers".into()));
-    }
+    let features = customer_features(job, &inputs, as_of)?;
     let (preparation, fit_report) = Preparation::fit(&features, &job.features)?;
     let matrix = preparation.transform(&features)?;
     clock.lap(
@@ -355,6 +352,19 @@ fn previous_run_folder(output_root: &Path, job: &Job, as_of: NaiveDate) -> Optio
     previous_model(output_root, job, as_of)?
         .parent()
         .map(Path::to_path_buf)
+}
+
+/// The per-customer feature table every verb starts from; no customer at all is an error.
+pub(crate) fn customer_features(
+    job: &Job,
+    inputs: &load::Inputs,
+    as_of: NaiveDate,
+) -> Result<FeatureTable> {
+    let table = crate::features::build(inputs, as_of, &job.features)?;
+    if table.is_empty() {
+        return Err(Error::Data("the inputs hold no customers".into()));
+    }
+    Ok(table)
 }
 
 pub(crate) fn resolve_as_of(

@@ -43,6 +43,14 @@ impl FeatureGroup {
             FeatureGroup::Demographic => "demographic",
         }
     }
+
+    /// Computed from purchases, so a customer who never bought has no value.
+    pub fn from_purchases(self) -> bool {
+        matches!(
+            self,
+            FeatureGroup::Rfm | FeatureGroup::Behaviour | FeatureGroup::Habits
+        )
+    }
 }
 
 /// How a feature is prepared: shares and indicators are never log-transformed or clipped.

@@ -52,17 +52,9 @@ pub fn percent(share: f64) -> String {
     format!("{:.1} %", 100.0 * share)
 }
 
-/// 1234567 → "1,234,567"
+/// 1234567 → "1,234,567", as the charts print counts.
 pub fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    grouped
+    super::charts::fmt_int(n as u64)
 }
 
 /// 1234567.891 → "1,234,567.89"

@@ -99,10 +99,8 @@ fn filled(run: &RunResult) -> Vec<QualityRow> {
 
 fn why_blank(group: FeatureGroup) -> &'static str {
     match group {
-        FeatureGroup::Rfm | FeatureGroup::Behaviour | FeatureGroup::Habits => {
-            "customers without a purchase have no value"
-        }
+        g if g.from_purchases() => "customers without a purchase have no value",
         FeatureGroup::Engagement => "no mailing or site visit to compute it from",
-        FeatureGroup::Demographic => "blank or unreadable in the customers table",
+        _ => "blank or unreadable in the customers table",
     }
 }

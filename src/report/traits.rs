@@ -1,7 +1,7 @@
 //! Plain-words descriptions of what sets a cluster apart from the whole customer base.
 
 use super::html::count;
-use crate::features::{FeatureGroup, FeatureKind, FeatureTable};
+use crate::features::{FeatureKind, FeatureTable};
 use crate::label::{descriptor, ClusterProfile};
 use crate::rules::NO_PURCHASE;
 
@@ -167,7 +167,7 @@ pub fn distinctive(
         .features
         .iter()
         .enumerate()
-        .filter(|(i, _)| !(never_bought && from_purchases(table.features[*i].group)))
+        .filter(|(i, _)| !(never_bought && table.features[*i].group.from_purchases()))
         .filter_map(|(i, s)| s.z_log.filter(|z| z.is_finite()).map(|z| (i, z)))
         .collect();
     ranked.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
@@ -206,13 +206,6 @@ pub fn distinctive(
         out.push(text);
     }
     out
-}
-
-fn from_purchases(group: FeatureGroup) -> bool {
-    matches!(
-        group,
-        FeatureGroup::Rfm | FeatureGroup::Behaviour | FeatureGroup::Habits
-    )
 }
 
 #[cfg(test)]

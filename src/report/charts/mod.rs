@@ -656,7 +656,7 @@ fn rect<DB: DrawingBackend>(
 // Number formatting
 // ------------------------------------------------------------------------------------------------
 
-fn fmt_int(n: u64) -> String {
+pub(crate) fn fmt_int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
