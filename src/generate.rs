@@ -14,7 +14,7 @@
 
 mod write;
 
-pub use write::write_tables;
+pub use write::{generate_to, write_tables, RowCounts};
 
 use std::ops::Range;
 

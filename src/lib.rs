@@ -2,7 +2,8 @@
 //!
 //! The pipeline reads as its stages: [`load`] → [`features`] → [`rules`] → [`cluster`] →
 //! [`label`] → [`report`]; [`pipeline`] wires them for a job, and [`compare`] sets a run against
-//! the job's previous one.
+//! the job's previous one. [`stages`] runs the same stages one verb at a time, with Parquet files
+//! in between, for analysts who script.
 
 pub mod apply;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod stages;
 
 pub use error::{Error, Result};
 pub use pipeline::{run, RunOptions, RunResult};

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use segmenta::job::Job;
+use segmenta::stages::{self, StageData};
 use segmenta::{Error, RunOptions};
 
 #[derive(Parser)]
@@ -104,7 +105,94 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Stage 1 of 4 for scripts: read the job's inputs and write one row per customer (Parquet).
+    ///
+    /// The file holds every feature in original units and the purchase facts (fact_recency_days,
+    /// fact_frequency, fact_monetary, fact_previous_gap_days); its 'segmenta' metadata carries the
+    /// job, the as-of date and the data-quality counts, so the next stages need no other file.
+    /// Filter rows with pyarrow or polars between stages if you like (pandas drops the metadata).
+    ///
+    /// Example (the four stages write the same report as `segmenta run`):
+    ///   segmenta features jobs/monthly.toml -o features.parquet --as-of 2025-12-01
+    ///   segmenta rules features.parquet -o rules.parquet
+    ///   segmenta cluster rules.parquet -o clusters.parquet --seed 7
+    ///   segmenta report clusters.parquet --output reports
+    #[command(verbatim_doc_comment)]
+    Features {
+        /// The job file.
+        job: PathBuf,
+        /// The Parquet file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// As for `run`.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Stage 2 of 4 for scripts: add the R, F, M scores and every rule set's segment (Parquet).
+    ///
+    /// Reads the output of `segmenta features` and adds r_score, f_score, m_score and one column
+    /// per rule set (rfm_group, lifecycle_stage, <name>_segment); the cut points and rule
+    /// definitions go into the file's 'segmenta' metadata.
+    ///
+    /// Example: try other rules on the same features without reading the inputs again:
+    ///   segmenta rules features.parquet -o rules.parquet --job jobs/other-rules.toml
+    #[command(verbatim_doc_comment)]
+    Rules {
+        /// A file written by `segmenta features`.
+        input: PathBuf,
+        /// The Parquet file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Use this job file's settings for this stage and the later ones instead of the job the
+        /// features were made with.
+        #[arg(long)]
+        job: Option<PathBuf>,
+    },
+    /// Stage 3 of 4 for scripts: fit the preparation, k-means, DBSCAN (and the mixture) (Parquet).
+    ///
+    /// Reads the output of `segmenta rules` and adds kmeans_cluster (0 = largest),
+    /// dbscan_cluster (blank = outlier) and, when the job fits one, gmm_component with
+    /// gmm_probability_<j>; the fitted preparation and models go into the 'segmenta' metadata.
+    ///
+    /// Example: another k on the same rules file:
+    ///   segmenta cluster rules.parquet -o clusters-k5.parquet --job jobs/k5.toml --seed 7
+    #[command(verbatim_doc_comment)]
+    Cluster {
+        /// A file written by `segmenta rules`.
+        input: PathBuf,
+        /// The Parquet file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// As for `rules`.
+        #[arg(long)]
+        job: Option<PathBuf>,
+        /// As for `run`.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Stage 4 of 4 for scripts: label the clusters and write the report, as `run` does.
+    ///
+    /// Reads the output of `segmenta cluster` and writes <DIR>/<job>/<as-of>/ (index.html,
+    /// charts, summary.json, model.json, assignments, run.log), comparing with the job's previous
+    /// run under DIR when there is one.
+    ///
+    /// Example:
+    ///   segmenta report clusters.parquet --output reports
+    #[command(verbatim_doc_comment)]
+    Report {
+        /// A file written by `segmenta cluster`.
+        input: PathBuf,
+        /// Root folder of the reports; the report goes to <DIR>/<job>/<as-of>/.
+        #[arg(long, default_value = "reports")]
+        output: PathBuf,
+        /// As for `run`.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+    },
     /// Write a synthetic CRM data set with planted customer groups.
+    ///
+    /// Written 25,000 customers at a time, so a million customers (about 25 million transaction
+    /// lines) need no more memory than the default 20,000.
     ///
     /// Example: segmenta generate --customers 20000 --seed 7 --output data
     Generate {
@@ -204,24 +292,57 @@ fn execute(cli: &Cli) -> segmenta::Result<()> {
             current,
             output,
         } => compare_runs(previous, current, output.as_deref(), cli.quiet),
+        Command::Features { job, output, as_of } => {
+            let options = RunOptions {
+                as_of: *as_of,
+                ..stage_options(cli)
+            };
+            let data = stages::features(job, &options)?;
+            write_stage(&data, output, cli.quiet)
+        }
+        Command::Rules { input, output, job } => {
+            let data = stages::read(input)?.with_job(job.as_deref())?;
+            write_stage(&stages::rules(data, input, cli.quiet)?, output, cli.quiet)
+        }
+        Command::Cluster {
+            input,
+            output,
+            job,
+            seed,
+        } => {
+            let data = stages::read(input)?.with_job(job.as_deref())?;
+            let data = stages::cluster(data, input, *seed, cli.quiet)?;
+            write_stage(&data, output, cli.quiet)
+        }
+        Command::Report {
+            input,
+            output,
+            baseline,
+        } => {
+            let options = RunOptions {
+                output_root: output.clone(),
+                baseline_model: baseline.clone(),
+                ..stage_options(cli)
+            };
+            let (result, folder) = stages::report(stages::read(input)?, input, &options)?;
+            print_run(&result, &folder, cli.quiet);
+            Ok(())
+        }
         Command::Generate {
             customers,
             seed,
             output,
             format,
         } => {
-            let data = segmenta::generate::generate(&segmenta::generate::GenerateOptions {
+            let options = segmenta::generate::GenerateOptions {
                 customers: *customers,
                 seed: *seed,
-            });
-            segmenta::generate::write_tables(&data, output, format)?;
+            };
+            let [customers, lines, mailings, events] =
+                segmenta::generate::generate_to(&options, output, format)?;
             if !cli.quiet {
                 println!(
-                    "wrote {} customers, {} transaction lines, {} campaign rows and {} events to {}",
-                    data.customers.customer_id.len(),
-                    data.transactions.customer_id.len(),
-                    data.campaigns.customer_id.len(),
-                    data.events.customer_id.len(),
+                    "wrote {customers} customers, {lines} transaction lines, {mailings} campaign rows and {events} events to {}",
                     output.display()
                 );
             }
@@ -255,44 +376,74 @@ fn run_job(path: &Path, options: RunOptions) -> segmenta::Result<()> {
         eprintln!("segmenta: job '{}' from {}", job.name, path.display());
     }
     let (result, folder) = segmenta::run(&job, &options)?;
+    print_run(&result, &folder, quiet);
+    Ok(())
+}
+
+fn print_run(result: &segmenta::RunResult, folder: &Path, quiet: bool) {
+    if quiet {
+        return;
+    }
+    println!(
+        "{} customers → {} k-means segments (silhouette {}), {} DBSCAN outliers",
+        result.features.len(),
+        result.kmeans.k,
+        result
+            .kmeans
+            .chosen
+            .silhouette
+            .map_or("–".into(), |s| format!("{s:.3}")),
+        result.dbscan.noise
+    );
+    for c in &result.kmeans_labels.clusters {
+        println!(
+            "  {:<11} {:>7} customers  {:>6} of revenue  {} · {} {:.0}%",
+            c.name,
+            c.size,
+            segmenta::report::percent(c.revenue_share),
+            c.title,
+            c.label,
+            100.0 * c.label_share
+        );
+    }
+    if let Some(c) = &result.migrations {
+        print_moves(c);
+    }
+    if let Some(d) = &result.drift {
+        println!(
+            "drift since the model of {}: {}",
+            d.model_as_of,
+            if d.drift.warnings.is_empty() {
+                "none worth a warning".to_string()
+            } else {
+                d.drift.warnings.join("; ")
+            }
+        );
+    }
+    println!("report: {}", folder.join("index.html").display());
+}
+
+/// Options of the stage verbs that run no whole job.
+fn stage_options(cli: &Cli) -> RunOptions {
+    RunOptions {
+        output_root: PathBuf::from("reports"),
+        as_of: None,
+        seed: None,
+        quiet: cli.quiet,
+        baseline_model: None,
+    }
+}
+
+fn write_stage(data: &StageData, output: &Path, quiet: bool) -> segmenta::Result<()> {
+    stages::write(data, output)?;
     if !quiet {
         println!(
-            "{} customers → {} k-means segments (silhouette {}), {} DBSCAN outliers",
-            result.features.len(),
-            result.kmeans.k,
-            result
-                .kmeans
-                .chosen
-                .silhouette
-                .map_or("–".into(), |s| format!("{s:.3}")),
-            result.dbscan.noise
+            "{} customers as of {} → {} (after {})",
+            data.customers(),
+            data.described.as_of,
+            output.display(),
+            data.stage().verb()
         );
-        for c in &result.kmeans_labels.clusters {
-            println!(
-                "  {:<11} {:>7} customers  {:>6} of revenue  {} · {} {:.0}%",
-                c.name,
-                c.size,
-                segmenta::report::percent(c.revenue_share),
-                c.title,
-                c.label,
-                100.0 * c.label_share
-            );
-        }
-        if let Some(c) = &result.migrations {
-            print_moves(c);
-        }
-        if let Some(d) = &result.drift {
-            println!(
-                "drift since the model of {}: {}",
-                d.model_as_of,
-                if d.drift.warnings.is_empty() {
-                    "none worth a warning".to_string()
-                } else {
-                    d.drift.warnings.join("; ")
-                }
-            );
-        }
-        println!("report: {}", folder.join("index.html").display());
     }
     Ok(())
 }

@@ -111,20 +111,20 @@ impl RunResult {
 }
 
 /// The stages in run order, so the spinner can name the one that starts when one ends.
-const STAGES: [&str; 8] = [
-    "load", "features", "rules", "k-means", "dbscan", "gmm", "label", "compare",
+const STAGES: [&str; 9] = [
+    "load", "features", "rules", "prepare", "k-means", "dbscan", "gmm", "label", "compare",
 ];
 
 /// Times the stages, logs each one's figures, and shows a spinner naming the running stage on
 /// stderr when it is a terminal (never in a pipe, a log file or `--quiet`).
-struct Stopwatch {
+pub struct Stopwatch {
     start: Instant,
     timings: Vec<(String, f64)>,
     spinner: ProgressBar,
 }
 
 impl Stopwatch {
-    fn new(quiet: bool) -> Stopwatch {
+    pub fn new(quiet: bool) -> Stopwatch {
         let spinner = if !quiet && std::io::stderr().is_terminal() {
             let bar = ProgressBar::new_spinner();
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
@@ -141,6 +141,19 @@ impl Stopwatch {
             timings: Vec::new(),
             spinner,
         }
+    }
+
+    /// A stopwatch that goes on from the timings of earlier stages (a stage verb's input).
+    pub fn resume(quiet: bool, first_stage: &str, timings: Vec<(String, f64)>) -> Stopwatch {
+        let mut clock = Stopwatch::new(quiet);
+        clock.spinner.set_message(first_stage.to_string());
+        clock.timings = timings;
+        clock
+    }
+
+    /// The seconds of every stage so far, in order.
+    pub fn timings(&self) -> &[(String, f64)] {
+        &self.timings
     }
 
     fn lap(&mut self, stage: &str, detail: String) {
@@ -174,32 +187,88 @@ pub fn run(job: &Job, options: &RunOptions) -> Result<(RunResult, PathBuf)> {
 
 pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     let mut clock = Stopwatch::new(options.quiet);
+    let described = describe(job, options, &mut clock)?;
+    let rules = apply_rules(job, &described.features, &mut clock)?;
     let seed = options.seed.or(job.seed).unwrap_or(DEFAULT_SEED);
+    let (discovery, matrix) = discover(job, &described.features, seed, &mut clock)?;
+    conclude(job, options, described, rules, discovery, matrix, clock)
+}
+
+/// The load and features stages' result: one row per customer in original units.
+pub struct Described {
+    pub as_of: NaiveDate,
+    pub quality: DataQuality,
+    pub features: FeatureTable,
+}
+
+/// The cluster stage's result: the fitted preparation and what every method found.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Discovery {
+    pub seed: u64,
+    pub preparation: Preparation,
+    pub fit_report: FitReport,
+    pub kmeans: KmeansResult,
+    pub dbscan: DbscanResult,
+    pub gmm: Option<GmmResult>,
+    /// What the run should know about discovery beyond each method's own warnings (a mixture
+    /// left out).
+    pub warnings: Vec<String>,
+}
+
+/// Stages load and features: the inputs read and aggregated per customer as of the run's date.
+pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Result<Described> {
     let inputs = load::load(job)?;
     let rows: usize = inputs.quality.rows_read.values().sum();
     clock.lap(
         "load",
         format!("{rows} rows from {} files", inputs.quality.files.len()),
     );
-
     let as_of = resolve_as_of(job, options, &inputs)?;
     let features = customer_features(job, &inputs, as_of)?;
-    let (preparation, fit_report) = Preparation::fit(&features, &job.features)?;
-    let matrix = preparation.transform(&features)?;
     clock.lap(
         "features",
         format!(
             "{} customers × {} features (as of {as_of})",
+            features.len(),
+            features.features.len()
+        ),
+    );
+    Ok(Described {
+        as_of,
+        quality: inputs.quality,
+        features,
+    })
+}
+
+/// Stage rules: every rule set of the job over the feature table.
+pub fn apply_rules(
+    job: &Job,
+    features: &FeatureTable,
+    clock: &mut Stopwatch,
+) -> Result<RuleResults> {
+    let rules = rules::apply(features, &job.rules, &job.base_dir)?;
+    clock.lap("rules", format!("{} rule sets", rules.sets.len()));
+    Ok(rules)
+}
+
+/// Stage cluster: the preparation fitted and applied, then k-means, DBSCAN and (when asked
+/// for) the Gaussian mixture on the prepared matrix.
+pub fn discover(
+    job: &Job,
+    features: &FeatureTable,
+    seed: u64,
+    clock: &mut Stopwatch,
+) -> Result<(Discovery, FeatureMatrix)> {
+    let (preparation, fit_report) = Preparation::fit(features, &job.features)?;
+    let matrix = preparation.transform(features)?;
+    clock.lap(
+        "prepare",
+        format!(
+            "{} customers × {} columns to cluster on",
             matrix.matrix.nrows(),
             matrix.matrix.ncols()
         ),
     );
-
-    let mut warnings = Vec::new();
-    let drift = drift_since_baseline(job, options, as_of, &features, &mut warnings)?;
-    let rules = rules::apply(&features, &job.rules, &job.base_dir)?;
-    clock.lap("rules", format!("{} rule sets", rules.sets.len()));
-
     let x = matrix.matrix.view();
     let kmeans = kmeans::discover(
         x,
@@ -212,19 +281,7 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         },
     )?;
     clock.lap("k-means", format!("k = {} — {}", kmeans.k, kmeans.reason));
-    for score in &kmeans.scores {
-        let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
-        log::debug!(
-            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability {} (seeds) / {} (bootstrap)",
-            score.k,
-            show(score.silhouette),
-            show(score.calinski_harabasz),
-            show(score.davies_bouldin),
-            score.inertia,
-            show(score.stability),
-            show(score.bootstrap_stability)
-        );
-    }
+    log_k_scores(&kmeans);
     let dbscan = dbscan::discover(
         x,
         &DbscanOptions {
@@ -242,7 +299,7 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
             dbscan.eps, dbscan.clusters, dbscan.noise
         ),
     );
-
+    let mut warnings = Vec::new();
     let gmm = fit_mixture(job, x, seed, &mut warnings)?;
     if let Some(g) = &gmm {
         clock.lap(
@@ -256,7 +313,61 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
             ),
         );
     }
+    let discovery = Discovery {
+        seed,
+        preparation,
+        fit_report,
+        kmeans,
+        dbscan,
+        gmm,
+        warnings,
+    };
+    Ok((discovery, matrix))
+}
 
+fn log_k_scores(kmeans: &KmeansResult) {
+    for score in &kmeans.scores {
+        let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+        log::debug!(
+            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability {} (seeds) / {} (bootstrap)",
+            score.k,
+            show(score.silhouette),
+            show(score.calinski_harabasz),
+            show(score.davies_bouldin),
+            score.inertia,
+            show(score.stability),
+            show(score.bootstrap_stability)
+        );
+    }
+}
+
+/// Stages label and compare: every segmentation profiled against the rule segments, agreement
+/// with the reference, drift since the baseline model and who moved since the previous run.
+pub fn conclude(
+    job: &Job,
+    options: &RunOptions,
+    described: Described,
+    rules: RuleResults,
+    discovery: Discovery,
+    matrix: FeatureMatrix,
+    mut clock: Stopwatch,
+) -> Result<RunResult> {
+    let Described {
+        as_of,
+        quality,
+        features,
+    } = described;
+    let Discovery {
+        seed,
+        preparation,
+        fit_report,
+        kmeans,
+        dbscan,
+        gmm,
+        warnings: discovery_warnings,
+    } = discovery;
+    let mut drift_warnings = Vec::new();
+    let drift = drift_since_baseline(job, options, as_of, &features, &mut drift_warnings)?;
     let hard =
         |labels: &[usize]| -> Vec<Option<usize>> { labels.iter().map(|c| Some(*c)).collect() };
     let kmeans_assignment = hard(&kmeans.labels);
@@ -281,18 +392,18 @@ pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
         format!("ARI vs RFM groups {:.3}", kmeans_labels.agreement.ari),
     );
 
-    let later_warnings = std::mem::take(&mut warnings);
     let mut warnings = features.notes.clone();
     warnings.extend(fit_report.warnings.iter().cloned());
     warnings.extend(rules.warnings.iter().cloned());
     warnings.extend(kmeans.warnings.iter().cloned());
     warnings.extend(dbscan.warnings.iter().cloned());
-    warnings.extend(later_warnings);
+    warnings.extend(drift_warnings);
+    warnings.extend(discovery_warnings);
     let mut result = RunResult {
         job: job.clone(),
         as_of,
         seed,
-        quality: inputs.quality,
+        quality,
         features,
         preparation,
         fit_report,

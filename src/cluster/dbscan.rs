@@ -23,11 +23,13 @@ pub struct DbscanOptions {
     pub seed: u64,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct DbscanResult {
     pub eps: f64,
     pub eps_automatic: bool,
     pub min_points: usize,
     /// Cluster of every customer, numbered by size (0 = largest); None = noise ("Outliers").
+    #[serde(skip)]
     pub labels: Vec<Option<usize>>,
     pub clusters: usize,
     pub noise: usize,

@@ -158,12 +158,15 @@ pub struct GmmOptions {
     pub seed: u64,
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct GmmResult {
     pub k: usize,
     pub model: MixtureModel,
     /// Component of every customer (the most probable), numbered by size, 0 = largest.
+    #[serde(skip)]
     pub labels: Vec<usize>,
     /// Membership probability of every customer for every component (n × k).
+    #[serde(skip)]
     pub probabilities: Array2<f64>,
     pub scores: Vec<GmmScore>,
     pub reason: String,

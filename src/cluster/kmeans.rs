@@ -43,9 +43,11 @@ impl KScore {
 /// A chosen k whose restarts agree less than this (mean ARI) is flagged as unstable.
 pub const STABLE_ARI: f64 = 0.8;
 
+#[derive(Serialize, Deserialize)]
 pub struct KmeansResult {
     pub k: usize,
     /// Cluster of every customer; clusters are numbered by size, 0 = largest.
+    #[serde(skip)]
     pub labels: Vec<usize>,
     pub centroids: Array2<f64>,
     pub scores: Vec<KScore>,

@@ -47,7 +47,7 @@ pub struct Preparation {
 }
 
 /// What fitting found: cells imputed per feature, and warnings for the report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FitReport {
     pub imputed: BTreeMap<String, usize>,
     pub warnings: Vec<String>,

@@ -4,48 +4,163 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::SyntheticData;
+use super::{generate_range, GenerateOptions, SyntheticData};
 use crate::error::{output_error, Error, PolarsContext, Result};
 
+/// Writes an in-memory data set: customers, transactions, campaigns, events (Parquet or CSV) and
+/// planted_groups.csv.
 pub fn write_tables(data: &SyntheticData, dir: &Path, format: &str) -> Result<()> {
-    if format != "parquet" && format != "csv" {
-        return Err(Error::Data(format!(
-            "--format {format}: expected parquet or csv"
-        )));
+    let mut writers = TableWriters::create(dir, format)?;
+    writers.write(data)?;
+    writers.finish()
+}
+
+/// Rows written per table, in [`TABLES`] order.
+pub type RowCounts = [usize; 4];
+
+/// Generates and writes `opts.customers` customers [`CHUNK`] at a time: memory holds one chunk
+/// whatever the size, and the files equal those of [`write_tables`] on the whole data set.
+pub fn generate_to(opts: &GenerateOptions, dir: &Path, format: &str) -> Result<RowCounts> {
+    let mut writers = TableWriters::create(dir, format)?;
+    let mut counts = [0; 4];
+    let mut start = 0;
+    while start < opts.customers {
+        let end = (start + CHUNK).min(opts.customers);
+        let data = generate_range(opts, start..end);
+        for (count, rows) in counts.iter_mut().zip(data.row_counts()) {
+            *count += rows;
+        }
+        writers.write(&data)?;
+        log::debug!("generated customers {start}..{end}");
+        start = end;
     }
-    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
-    let tables = [
-        ("customers", customers(data)?),
-        ("transactions", transactions(data)?),
-        ("campaigns", campaigns(data)?),
-        ("events", events(data)?),
-    ];
-    for (name, mut frame) in tables {
-        let path = dir.join(format!("{name}.{format}"));
-        let file = std::fs::File::create(&path).map_err(|e| output_error(&path, e))?;
-        if format == "parquet" {
+    writers.finish()?;
+    Ok(counts)
+}
+
+/// Customers generated and written at once by [`generate_to`] (about 0.5 GB of rows).
+const CHUNK: usize = 25_000;
+
+const TABLES: [&str; 4] = ["customers", "transactions", "campaigns", "events"];
+
+impl SyntheticData {
+    /// Rows of the customers, transactions, campaigns and events tables.
+    pub fn row_counts(&self) -> RowCounts {
+        [
+            self.customers.customer_id.len(),
+            self.transactions.customer_id.len(),
+            self.campaigns.customer_id.len(),
+            self.events.customer_id.len(),
+        ]
+    }
+}
+
+enum TableWriter {
+    Parquet(polars::io::parquet::write::BatchedWriter<std::fs::File>),
+    Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+}
+
+/// One open file per table, each written batch by batch; created on the first batch, when the
+/// schema is known.
+struct TableWriters {
+    dir: std::path::PathBuf,
+    format: String,
+    tables: Vec<(std::path::PathBuf, TableWriter)>,
+    planted: Option<(std::path::PathBuf, TableWriter)>,
+}
+
+impl TableWriters {
+    fn create(dir: &Path, format: &str) -> Result<TableWriters> {
+        if format != "parquet" && format != "csv" {
+            return Err(Error::Data(format!(
+                "--format {format}: expected parquet or csv"
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+        Ok(TableWriters {
+            dir: dir.to_path_buf(),
+            format: format.to_string(),
+            tables: Vec::new(),
+            planted: None,
+        })
+    }
+
+    fn write(&mut self, data: &SyntheticData) -> Result<()> {
+        let frames = [
+            customers(data)?,
+            transactions(data)?,
+            campaigns(data)?,
+            events(data)?,
+        ];
+        if self.tables.is_empty() {
+            for (name, frame) in TABLES.iter().zip(&frames) {
+                let path = self.dir.join(format!("{name}.{}", self.format));
+                let writer = open(&path, &self.format, frame)?;
+                self.tables.push((path, writer));
+            }
+        }
+        for ((path, writer), frame) in self.tables.iter_mut().zip(&frames) {
+            writer.write(frame, path)?;
+        }
+        let planted = df!(
+            "customer_id" => &data.planted.customer_id,
+            "planted_group" => &data.planted.group,
+        )
+        .context("planted groups")?;
+        if self.planted.is_none() {
+            let path = self.dir.join("planted_groups.csv");
+            self.planted = Some((path.clone(), open(&path, "csv", &planted)?));
+        }
+        if let Some((path, writer)) = &mut self.planted {
+            writer.write(&planted, path)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        for (path, writer) in self.tables.into_iter().chain(self.planted) {
+            writer.finish(&path)?;
+        }
+        Ok(())
+    }
+}
+
+fn open(path: &Path, format: &str, like: &DataFrame) -> Result<TableWriter> {
+    let file = std::fs::File::create(path).map_err(|e| output_error(path, e))?;
+    let schema = like.schema();
+    let writer = if format == "parquet" {
+        TableWriter::Parquet(
             ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
-                .finish(&mut frame)
-                .context(format!("writing {}", path.display()))?;
-        } else {
-            let mut file = file;
-            CsvWriter::new(&mut file)
-                .finish(&mut frame)
-                .context(format!("writing {}", path.display()))?;
+                .batched(schema)
+                .context(format!("writing {}", path.display()))?,
+        )
+    } else {
+        TableWriter::Csv(
+            CsvWriter::new(file)
+                .batched(schema)
+                .context(format!("writing {}", path.display()))?,
+        )
+    };
+    Ok(writer)
+}
+
+impl TableWriter {
+    fn write(&mut self, frame: &DataFrame, path: &Path) -> Result<()> {
+        match self {
+            TableWriter::Parquet(w) => w.write_batch(frame),
+            TableWriter::Csv(w) => w.write_batch(frame),
         }
+        .context(format!("writing {}", path.display()))
     }
-    let mut planted = df!(
-        "customer_id" => &data.planted.customer_id,
-        "planted_group" => &data.planted.group,
-    )
-    .context("planted groups")?;
-    let path = dir.join("planted_groups.csv");
-    let mut file = std::fs::File::create(&path).map_err(|e| output_error(&path, e))?;
-    CsvWriter::new(&mut file)
-        .finish(&mut planted)
-        .context("writing planted_groups.csv")?;
-    Ok(())
+
+    fn finish(self, path: &Path) -> Result<()> {
+        match self {
+            TableWriter::Parquet(w) => w.finish().map(|_| ()),
+            TableWriter::Csv(mut w) => w.finish(),
+        }
+        .context(format!("writing {}", path.display()))
+    }
 }
 
 fn datetimes(name: &str, values: &[chrono::NaiveDateTime]) -> Column {

@@ -49,7 +49,7 @@ pub struct Inputs {
 }
 
 /// Rows read and rows dropped (with the reason) per table, for run.log and the report.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DataQuality {
     pub rows_read: BTreeMap<String, usize>,
     pub dropped: BTreeMap<String, usize>,

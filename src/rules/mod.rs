@@ -30,9 +30,15 @@ pub struct ScoreCuts {
     pub m: ScoreScale,
 }
 
+/// Scores per customer and the cut points; only the cut points are serialised (a stage file
+/// keeps the scores as columns).
+#[derive(Serialize, Deserialize)]
 pub struct RfmScores {
+    #[serde(skip)]
     pub r: Vec<Option<u8>>,
+    #[serde(skip)]
     pub f: Vec<Option<u8>>,
+    #[serde(skip)]
     pub m: Vec<Option<u8>>,
     pub cuts: ScoreCuts,
 }
@@ -47,7 +53,7 @@ impl RfmScores {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SegmentInfo {
     pub name: String,
     pub description: String,
@@ -69,6 +75,7 @@ impl SegmentInfo {
 }
 
 /// One rule set's segment for every customer.
+#[derive(Serialize, Deserialize)]
 pub struct RuleSet {
     pub name: String,
     pub title: String,
@@ -76,6 +83,7 @@ pub struct RuleSet {
     pub kind: String,
     /// Thresholds used (preset values with the job's overrides).
     pub thresholds: BTreeMap<String, f64>,
+    #[serde(skip)]
     pub labels: Vec<String>,
     pub segments: Vec<SegmentInfo>,
 }
@@ -100,6 +108,7 @@ impl RuleSet {
     }
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct RuleResults {
     pub rfm: RfmScores,
     /// The score map clusters are labelled against; its set is `sets[0]`.
