@@ -56,7 +56,8 @@ impl SyntheticData {
 }
 
 enum TableWriter {
-    Parquet(polars::io::parquet::write::BatchedWriter<std::fs::File>),
+    // Boxed: the Parquet writer is several times the size of the CSV one.
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
     Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
 }
 
@@ -129,12 +130,12 @@ fn open(path: &Path, format: &str, like: &DataFrame) -> Result<TableWriter> {
     let file = std::fs::File::create(path).map_err(|e| output_error(path, e))?;
     let schema = like.schema();
     let writer = if format == "parquet" {
-        TableWriter::Parquet(
+        TableWriter::Parquet(Box::new(
             ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .batched(schema)
                 .context(format!("writing {}", path.display()))?,
-        )
+        ))
     } else {
         TableWriter::Csv(
             CsvWriter::new(file)

@@ -7,7 +7,7 @@ mod text;
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDateTime};
 use polars::prelude::*;
 
 pub use parse::parse_number;
@@ -157,10 +157,6 @@ fn optional_text(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<Opti
     name.as_deref().map(|n| parse::text(raw, n)).transpose()
 }
 
-fn optional_numbers(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<Option<f64>>>> {
-    name.as_deref().map(|n| parse::numbers(raw, n)).transpose()
-}
-
 /// A date column parsed (format given or detected) and each date turned into a value.
 fn mapped_dates<T>(
     raw: &RawFile,
@@ -182,31 +178,16 @@ fn day_number(ts: &NaiveDateTime) -> i32 {
     (ts.date() - chrono::NaiveDate::default()).num_days() as i32
 }
 
-#[derive(Default)]
-struct TransactionColumns {
-    customer_id: Vec<String>,
-    order_key: Vec<String>,
-    day: Vec<i32>,
-    hour: Vec<Option<i32>>,
-    weekday: Vec<i32>,
-    month: Vec<i32>,
-    amount: Vec<f64>,
-    discount: Vec<f64>,
-    category: Vec<String>,
-    channel: Vec<String>,
-}
-
 fn load_transactions(
     job: &Job,
     spec: &TransactionsInput,
     quality: &mut DataQuality,
 ) -> Result<TransactionTable> {
     const TABLE: &str = "transactions";
-    let mut cols = TransactionColumns::default();
+    let mut frames = Vec::new();
     let mut has_time = true;
     for raw in read(job, &spec.source(), TABLE, quality)? {
-        let customer = ids(&raw, &spec.customer_id)?;
-        let times = parse::datetimes(
+        let times = parse::datetime_column(
             &raw,
             &spec.timestamp,
             spec.timestamp_format.as_deref(),
@@ -216,54 +197,14 @@ fn load_transactions(
         quality
             .date_formats
             .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());
-        let amount = transaction_amounts(&raw, spec)?;
-        let order = optional_text(&raw, &spec.order_id)?;
-        let category = optional_text(&raw, &spec.category)?;
-        let channel = optional_text(&raw, &spec.channel)?;
-        let discount = optional_numbers(&raw, &spec.discount)?;
-        let (mut no_id, mut no_time, mut no_amount) = (0, 0, 0);
-        for i in 0..raw.frame.height() {
-            let (Some(id), Some(ts), Some(value)) = (&customer[i], times.values[i], amount[i])
-            else {
-                no_id += customer[i].is_none() as usize;
-                no_time += (customer[i].is_some() && times.values[i].is_none()) as usize;
-                no_amount += (customer[i].is_some() && times.values[i].is_some()) as usize;
-                continue;
-            };
-            let day = day_number(&ts);
-            cols.customer_id.push(id.clone());
-            cols.order_key
-                .push(match order.as_ref().and_then(|o| o[i].clone()) {
-                    Some(o) => o,
-                    None => format!("day:{day}"),
-                });
-            cols.day.push(day);
-            cols.hour.push(times.has_time.then(|| ts.hour() as i32));
-            cols.weekday.push(ts.weekday().number_from_monday() as i32);
-            cols.month.push(ts.month() as i32);
-            cols.amount.push(value);
-            cols.discount
-                .push(discount.as_ref().and_then(|d| d[i]).unwrap_or(0.0).abs());
-            cols.category.push(pick(&category, i));
-            cols.channel.push(pick(&channel, i));
-        }
+        let lines = transaction_lines(&raw, spec, times.millis)?;
+        let [no_id, no_time, no_amount] = unusable_lines(&lines)?;
         quality.drop_rows(TABLE, "blank or sentinel customer id", no_id);
         quality.drop_rows(TABLE, "blank timestamp", no_time);
         quality.drop_rows(TABLE, "blank amount", no_amount);
+        frames.push(usable_lines(lines, spec, times.has_time)?);
     }
-    let frame = DataFrame::new_infer_height(vec![
-        Column::new("customer_id".into(), cols.customer_id),
-        Column::new("order_key".into(), cols.order_key),
-        Column::new("day".into(), cols.day),
-        Column::new("hour".into(), cols.hour),
-        Column::new("weekday".into(), cols.weekday),
-        Column::new("month".into(), cols.month),
-        Column::new("amount".into(), cols.amount),
-        Column::new("discount".into(), cols.discount),
-        Column::new("category".into(), cols.category),
-        Column::new("channel".into(), cols.channel),
-    ])
-    .context("building the transactions table")?;
+    let frame = concat_frames(frames, TABLE)?;
     Ok(TransactionTable {
         frame,
         has_time,
@@ -274,28 +215,136 @@ fn load_transactions(
     })
 }
 
-/// Blank categories become "unknown" rather than dropping the purchase.
-fn pick(values: &Option<Vec<Option<String>>>, i: usize) -> String {
-    values
-        .as_ref()
-        .and_then(|v| v[i].clone())
-        .unwrap_or_else(|| "unknown".to_string())
+/// One file's mapped columns as read: customer_id (sentinels blank), millis, amount, and
+/// order_id, category, channel, discount when the job maps them.
+fn transaction_lines(
+    raw: &RawFile,
+    spec: &TransactionsInput,
+    millis: Int64Chunked,
+) -> Result<DataFrame> {
+    let ids: StringChunked = parse::text_column(raw, &spec.customer_id)?
+        .iter()
+        .map(|id| id.filter(|id| !is_sentinel(id)))
+        .collect();
+    let mut columns = vec![
+        ids.with_name("customer_id".into()).into_column(),
+        millis.with_name("millis".into()).into_column(),
+        transaction_amounts(raw, spec)?
+            .with_name("amount".into())
+            .into_column(),
+    ];
+    for (name, source) in [
+        ("order_id", &spec.order_id),
+        ("category", &spec.category),
+        ("channel", &spec.channel),
+    ] {
+        if let Some(source) = source {
+            let text = parse::text_column(raw, source)?;
+            columns.push(text.with_name(name.into()).into_column());
+        }
+    }
+    if let Some(source) = &spec.discount {
+        let discount = parse::number_column(raw, source)?;
+        columns.push(discount.with_name("discount".into()).into_column());
+    }
+    DataFrame::new_infer_height(columns).context("building the transactions table")
 }
 
-fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Vec<Option<f64>>> {
+/// Lines without a customer, then without a timestamp, then without an amount: the drop reasons
+/// in the order they are checked.
+fn unusable_lines(lines: &DataFrame) -> Result<[usize; 3]> {
+    let id = || col("customer_id").is_not_null();
+    let time = || col("millis").is_not_null();
+    let counts = lines
+        .clone()
+        .lazy()
+        .select([
+            id().not().sum().alias("no_id"),
+            id().and(time().not()).sum().alias("no_time"),
+            id().and(time())
+                .and(col("amount").is_null())
+                .sum()
+                .alias("no_amount"),
+        ])
+        .collect()
+        .context("counting unusable transaction lines")?;
+    let count = |name: &str| -> Result<usize> {
+        let column = counts
+            .column(name)
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .context("counting unusable transaction lines")?;
+        Ok(column
+            .u64()
+            .context("counting unusable transaction lines")?
+            .get(0)
+            .unwrap_or(0) as usize)
+    };
+    Ok([count("no_id")?, count("no_time")?, count("no_amount")?])
+}
+
+/// The usable lines in the table's canonical columns (see [`TransactionTable`]): a line without
+/// an order id is its customer's order of that day; blank categories become "unknown" rather
+/// than dropping the purchase.
+fn usable_lines(lines: DataFrame, spec: &TransactionsInput, has_time: bool) -> Result<DataFrame> {
+    let time = || col("millis").cast(DataType::Datetime(TimeUnit::Milliseconds, None));
+    let day = || time().cast(DataType::Date).cast(DataType::Int32);
+    let order_key = match spec.order_id {
+        Some(_) => when(col("order_id").is_null())
+            .then(lit("day:") + day().cast(DataType::String))
+            .otherwise(col("order_id")),
+        None => lit("day:") + day().cast(DataType::String),
+    };
+    let hour = if has_time {
+        time().dt().hour().cast(DataType::Int32)
+    } else {
+        lit(NULL).cast(DataType::Int32)
+    };
+    let discount = match spec.discount {
+        Some(_) => {
+            let d = col("discount").fill_null(lit(0.0));
+            when(d.clone().lt(lit(0.0))).then(-d.clone()).otherwise(d)
+        }
+        None => lit(0.0),
+    };
+    let text_or_unknown = |name: &str, mapped: bool| {
+        if mapped {
+            col(name).fill_null(lit("unknown"))
+        } else {
+            lit("unknown")
+        }
+    };
+    lines
+        .lazy()
+        .filter(
+            col("customer_id")
+                .is_not_null()
+                .and(col("millis").is_not_null())
+                .and(col("amount").is_not_null()),
+        )
+        .select([
+            col("customer_id"),
+            order_key.alias("order_key"),
+            day().alias("day"),
+            hour.alias("hour"),
+            time().dt().weekday().cast(DataType::Int32).alias("weekday"),
+            time().dt().month().cast(DataType::Int32).alias("month"),
+            col("amount"),
+            discount.alias("discount"),
+            text_or_unknown("category", spec.category.is_some()).alias("category"),
+            text_or_unknown("channel", spec.channel.is_some()).alias("channel"),
+        ])
+        .collect()
+        .context("building the transactions table")
+}
+
+fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Float64Chunked> {
     if let Some(amount) = &spec.amount {
-        return parse::numbers(raw, amount);
+        return parse::number_column(raw, amount);
     }
     let (Some(q), Some(p)) = (&spec.quantity, &spec.unit_price) else {
         unreachable!("job validation requires amount or quantity × unit_price")
     };
-    let quantity = parse::numbers(raw, q)?;
-    let price = parse::numbers(raw, p)?;
-    Ok(quantity
-        .into_iter()
-        .zip(price)
-        .map(|(q, p)| Some(q? * p?))
-        .collect())
+    Ok(&parse::number_column(raw, q)? * &parse::number_column(raw, p)?)
 }
 
 fn load_customers(

@@ -52,6 +52,43 @@ pub fn text(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
         .collect())
 }
 
+/// [`text`] as a column: no string is copied out of the file's buffers one by one.
+pub fn text_column(raw: &RawFile, name: &str) -> Result<StringChunked> {
+    let cells = as_text(raw, name)?;
+    Ok(cells
+        .iter()
+        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
+        .collect::<StringChunked>()
+        .with_name(name.into()))
+}
+
+/// [`numbers`] as a column; a typed numeric column is converted without a row loop.
+pub fn number_column(raw: &RawFile, name: &str) -> Result<Float64Chunked> {
+    let col = column(raw, name)?;
+    if !col.dtype().is_primitive_numeric() {
+        return Ok(numbers(raw, name)?.into_iter().collect());
+    }
+    let cast = col
+        .cast(&DataType::Float64)
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?;
+    let values = cast
+        .f64()
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?
+        .clone();
+    if let Some(i) = values
+        .iter()
+        .position(|v| v.is_some_and(|x| !x.is_finite()))
+    {
+        return Err(cell_error(
+            raw,
+            name,
+            i,
+            "the value is not a finite number".into(),
+        ));
+    }
+    Ok(values)
+}
+
 pub fn numbers(raw: &RawFile, name: &str) -> Result<Vec<Option<f64>>> {
     let col = column(raw, name)?;
     if col.dtype().is_primitive_numeric() {
@@ -222,6 +259,51 @@ pub fn datetimes(
         has_time,
         format,
     })
+}
+
+/// Timestamps as milliseconds since 1970 (null where blank), as [`datetimes`] reads them; a typed
+/// date or datetime column is converted without a row loop.
+pub struct TimeColumn {
+    pub millis: Int64Chunked,
+    pub has_time: bool,
+    pub format: String,
+}
+
+pub fn datetime_column(
+    raw: &RawFile,
+    name: &str,
+    format: Option<&str>,
+    format_key: &str,
+) -> Result<TimeColumn> {
+    let col = column(raw, name)?;
+    if matches!(col.dtype(), DataType::Date | DataType::Datetime(_, _)) {
+        return Ok(TimeColumn {
+            millis: typed_millis(raw, name, col)?,
+            has_time: matches!(col.dtype(), DataType::Datetime(_, _)),
+            format: "typed".into(),
+        });
+    }
+    let parsed = datetimes(raw, name, format, format_key)?;
+    Ok(TimeColumn {
+        millis: parsed
+            .values
+            .iter()
+            .map(|v| v.map(|t| t.and_utc().timestamp_millis()))
+            .collect(),
+        has_time: parsed.has_time,
+        format: parsed.format,
+    })
+}
+
+fn typed_millis(raw: &RawFile, name: &str, col: &Column) -> Result<Int64Chunked> {
+    let ms = col
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?;
+    Ok(ms
+        .i64()
+        .map_err(|e| input_error(&raw.path, format!("column '{name}': {e}")))?
+        .clone())
 }
 
 fn typed_datetimes(raw: &RawFile, name: &str, col: &Column) -> Result<ParsedTimes> {
