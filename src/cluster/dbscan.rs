@@ -1,17 +1,17 @@
-//! DBSCAN with linfa, eps from the knee of the k-distance curve, noise kept as "Outliers".
+//! DBSCAN (the clustering itself is [`super::density`]), eps from the knee of the k-distance
+//! curve, noise kept as "Outliers".
 //!
 //! Large bases: DBSCAN runs on a seeded sample of at most `sample` customers; every other
 //! customer joins the cluster of its nearest clustered sample customer when that one is within
 //! eps, and is noise otherwise.
 
-use linfa::prelude::*;
-use linfa_clustering::Dbscan;
-use linfa_nn::CommonNearestNeighbour;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
+use super::density::DbscanParams;
 use super::distance;
+use super::nearest_within::NearestWithin;
 use crate::error::Result;
 
 pub struct DbscanOptions {
@@ -73,15 +73,9 @@ pub fn discover(x: ArrayView2<f64>, options: &DbscanOptions) -> Result<DbscanRes
     let knee_eps = k_distances.get(knee_index).copied().unwrap_or(0.0);
     let eps = options.eps.unwrap_or(knee_eps).max(1e-9);
 
-    let sample_labels = Dbscan::params_with(
-        min_points,
-        linfa_nn::distance::L2Dist,
-        nn_algorithm(x.ncols()),
-    )
-    .tolerance(eps)
-    .check()
-    .map_err(|e| crate::error::Error::Data(format!("DBSCAN settings: {e}")))?
-    .transform(&sample);
+    let sample_labels = DbscanParams::new(min_points)
+        .tolerance(eps)
+        .cluster(sample.view());
     let mut labels = vec![None; n];
     for (row, label) in sample_rows.iter().zip(sample_labels.iter()) {
         labels[*row] = *label;
@@ -91,8 +85,9 @@ pub fn discover(x: ArrayView2<f64>, options: &DbscanOptions) -> Result<DbscanRes
             x,
             &sample,
             &sample_rows,
-            sample_labels.as_slice().unwrap_or(&[]),
+            &sample_labels,
             eps,
+            options.seed,
             &mut labels,
         );
     }
@@ -160,6 +155,7 @@ fn extend_to_rest(
     sample_rows: &[usize],
     sample_labels: &[Option<usize>],
     eps: f64,
+    seed: u64,
     labels: &mut [Option<usize>],
 ) {
     let clustered: Vec<usize> = (0..sample_rows.len())
@@ -169,14 +165,13 @@ fn extend_to_rest(
         return;
     }
     let references = sample.select(Axis(0), &clustered);
-    let in_sample: std::collections::HashSet<usize> = sample_rows.iter().copied().collect();
-    let rest: Vec<usize> = (0..x.nrows()).filter(|r| !in_sample.contains(r)).collect();
+    let mut in_sample = vec![false; x.nrows()];
+    sample_rows.iter().for_each(|&r| in_sample[r] = true);
+    let rest: Vec<usize> = (0..x.nrows()).filter(|&r| !in_sample[r]).collect();
     let queries = x.select(Axis(0), &rest);
-    for (row, (nearest, dist)) in rest
-        .iter()
-        .zip(distance::nearest(queries.view(), references.view()))
-    {
-        if dist <= eps {
+    let index = NearestWithin::new(references.view(), seed);
+    for (row, found) in rest.iter().zip(index.search(queries.view(), eps)) {
+        if let Some((nearest, _)) = found {
             labels[*row] = sample_labels[clustered[nearest]];
         }
     }
@@ -216,15 +211,6 @@ fn renumber_by_size(labels: Vec<Option<usize>>) -> (Vec<Option<usize>>, usize) {
             .collect(),
         clusters,
     )
-}
-
-/// k-d trees prune well in a few dimensions and degrade to a slow linear scan in many.
-fn nn_algorithm(dimensions: usize) -> CommonNearestNeighbour {
-    if dimensions <= 16 {
-        CommonNearestNeighbour::KdTree
-    } else {
-        CommonNearestNeighbour::LinearSearch
-    }
 }
 
 #[cfg(test)]

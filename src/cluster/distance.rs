@@ -2,6 +2,7 @@
 //! which ndarray runs with an optimised kernel; used where trees do not help (tens of dimensions).
 
 use ndarray::{s, Array1, ArrayView2, Axis};
+use rayon::prelude::*;
 
 const BLOCK: usize = 1024;
 
@@ -9,26 +10,36 @@ fn squared_norms(x: ArrayView2<f64>) -> Array1<f64> {
     x.map_axis(Axis(1), |row| row.dot(&row))
 }
 
-/// Calls `visit(query_index, squared_distances_to_every_reference)` for each query row.
-fn for_each_distance_row(
+/// `per_row(squared_distances_to_every_reference)` for each query row, blocks of queries in
+/// parallel; the results come back in query order.
+fn map_distance_rows<T: Send>(
     queries: ArrayView2<f64>,
     references: ArrayView2<f64>,
-    mut visit: impl FnMut(usize, &[f64]),
-) {
+    per_row: impl Fn(&mut [f64]) -> T + Sync,
+) -> Vec<T> {
     let ref_norms = squared_norms(references);
-    let mut buffer = vec![0.0; references.nrows()];
-    for start in (0..queries.nrows()).step_by(BLOCK) {
-        let end = (start + BLOCK).min(queries.nrows());
-        let block = queries.slice(s![start..end, ..]);
-        let products = block.dot(&references.t());
-        let query_norms = squared_norms(block);
-        for (offset, row) in products.outer_iter().enumerate() {
-            for ((b, p), rn) in buffer.iter_mut().zip(row.iter()).zip(ref_norms.iter()) {
-                *b = (query_norms[offset] + rn - 2.0 * p).max(0.0);
-            }
-            visit(start + offset, &buffer);
-        }
-    }
+    let starts: Vec<usize> = (0..queries.nrows()).step_by(BLOCK).collect();
+    let blocks: Vec<Vec<T>> = starts
+        .par_iter()
+        .map(|&start| {
+            let end = (start + BLOCK).min(queries.nrows());
+            let block = queries.slice(s![start..end, ..]);
+            let products = block.dot(&references.t());
+            let query_norms = squared_norms(block);
+            let mut buffer = vec![0.0; references.nrows()];
+            products
+                .outer_iter()
+                .zip(query_norms.iter())
+                .map(|(row, qn)| {
+                    for ((b, p), rn) in buffer.iter_mut().zip(row.iter()).zip(ref_norms.iter()) {
+                        *b = (qn + rn - 2.0 * p).max(0.0);
+                    }
+                    per_row(&mut buffer)
+                })
+                .collect()
+        })
+        .collect();
+    blocks.into_iter().flatten().collect()
 }
 
 /// Distance from each query to its k-th nearest reference, skipping the query itself when the
@@ -44,25 +55,31 @@ pub fn kth_neighbour_distances(
     } else {
         k.saturating_sub(1)
     };
-    let mut out = vec![0.0; queries.nrows()];
-    for_each_distance_row(queries, references, |i, d| {
-        let mut row = d.to_vec();
+    map_distance_rows(queries, references, |row| {
         let rank = rank.min(row.len().saturating_sub(1));
         let (_, kth, _) = row.select_nth_unstable_by(rank, f64::total_cmp);
-        out[i] = kth.sqrt();
-    });
-    out
+        kth.sqrt()
+    })
 }
+
+/// Up to this many references (centroids), distances are summed coordinate by coordinate, as
+/// k-means assigns, rather than through matrix products.
+const FEW_REFERENCES: usize = 256;
 
 /// Index and distance of the nearest reference row for each query row.
 pub fn nearest(queries: ArrayView2<f64>, references: ArrayView2<f64>) -> Vec<(usize, f64)> {
-    let mut out = vec![(0, f64::INFINITY); queries.nrows()];
-    for_each_distance_row(queries, references, |i, d| {
-        if let Some((j, best)) = d.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)) {
-            out[i] = (j, best.sqrt());
-        }
-    });
-    out
+    if references.nrows() <= FEW_REFERENCES {
+        return super::lloyd::nearest_centroids(queries, references)
+            .into_iter()
+            .map(|(j, d)| (j, d.sqrt()))
+            .collect();
+    }
+    map_distance_rows(queries, references, |row| {
+        row.iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map_or((0, f64::INFINITY), |(j, best)| (j, best.sqrt()))
+    })
 }
 
 #[cfg(test)]

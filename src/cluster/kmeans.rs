@@ -1,14 +1,12 @@
-//! k-means with linfa (k-means++ initialisation, several seeded runs), automatic k over a range,
-//! and the fitted centroids as a model that assigns new customers.
+//! k-means (k-means++ initialisation, several seeded runs; the fit itself is [`super::lloyd`]),
+//! automatic k over a range, and the fitted centroids as a model that assigns new customers.
 
-use linfa::prelude::*;
-use linfa_clustering::KMeans;
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use serde::{Deserialize, Serialize};
 
-use super::distance;
+use super::lloyd::{self, KMeansParams};
 use crate::error::{Error, Result};
 use crate::metrics;
 
@@ -81,21 +79,20 @@ pub fn fit(
     n_runs: usize,
     seed: u64,
 ) -> Result<(Array2<f64>, Vec<usize>)> {
-    let dataset = DatasetBase::from(x.to_owned());
-    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
+    let model = KMeansParams::new(k)
         .n_runs(n_runs)
         .tolerance(1e-4)
-        .max_n_iterations(300)
-        .fit(&dataset)
+        .max_iterations(300)
+        .seed(seed)
+        .fit_array(x)
         .map_err(|e| Error::Data(format!("k-means with k = {k} failed: {e}")))?;
-    let centroids = model.centroids().clone();
-    let labels = assign(x, centroids.view());
-    Ok(renumber_by_size(centroids, labels))
+    let labels = model.predict_array(x);
+    Ok(renumber_by_size(model.centroids().clone(), labels))
 }
 
 /// The nearest centroid of every row (the same rule k-means uses, so a saved model reproduces it).
 pub fn assign(x: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Vec<usize> {
-    distance::nearest(x, centroids)
+    lloyd::nearest_centroids(x, centroids)
         .into_iter()
         .map(|(j, _)| j)
         .collect()
@@ -250,6 +247,8 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
         options.n_runs.min(SCAN_RUNS)
     };
     let mut scores = Vec::new();
+    // A single k is scanned with every restart already: that fit is the final one.
+    let mut single_fit = None;
     for k in lo..=hi {
         let (centroids, labels, stability) = fit_with_stability(x, k, scan_runs, options.seed)?;
         let mut scored = score(
@@ -263,23 +262,33 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
         scored.bootstrap_stability =
             bootstrap_stability(x, k, &labels, BOOTSTRAP_FITS, options.seed)?;
         scores.push(scored);
+        if lo == hi {
+            single_fit = Some((centroids, labels));
+        }
     }
     let (index, reason) = match options.fixed_k {
         Some(k) => (0, format!("k = {k} is fixed by the job.")),
         None => choose_k(&scores),
     };
-    // The chosen k is refitted with every restart; its row in the table shows the final fit.
-    let (centroids, labels) = fit(x, scores[index].k, options.n_runs, options.seed)?;
-    let mut chosen = score(
-        x,
-        &labels,
-        centroids.view(),
-        options.silhouette_sample,
-        options.seed,
-    );
-    chosen.stability = scores[index].stability;
-    chosen.bootstrap_stability = scores[index].bootstrap_stability;
-    scores[index] = chosen.clone();
+    let (centroids, labels, chosen) = match single_fit {
+        Some((centroids, labels)) => (centroids, labels, scores[index].clone()),
+        None => {
+            // The chosen k is refitted with every restart; its row in the table shows the
+            // final fit.
+            let (centroids, labels) = fit(x, scores[index].k, options.n_runs, options.seed)?;
+            let mut chosen = score(
+                x,
+                &labels,
+                centroids.view(),
+                options.silhouette_sample,
+                options.seed,
+            );
+            chosen.stability = scores[index].stability;
+            chosen.bootstrap_stability = scores[index].bootstrap_stability;
+            scores[index] = chosen.clone();
+            (centroids, labels, chosen)
+        }
+    };
     if let Some(ari) = chosen.stability.filter(|a| *a < STABLE_ARI) {
         warnings.push(format!(
             "k = {} is unstable: fits from different seeds agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on the seed — consider another k or fewer features",

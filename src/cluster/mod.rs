@@ -1,9 +1,12 @@
 //! Stage 4 — cluster: discover segments with k-means and DBSCAN (SPEC §5).
 
 pub mod dbscan;
+pub mod density;
 pub mod distance;
 pub mod gmm;
 pub mod kmeans;
+pub mod lloyd;
+pub mod nearest_within;
 
 pub use dbscan::{DbscanOptions, DbscanResult};
 pub use gmm::{GmmOptions, GmmResult};
