@@ -10,6 +10,10 @@ use segmenta::job::Job;
 use segmenta::stages::{self, StageData};
 use segmenta::{Error, RunOptions};
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "segmenta",

@@ -169,11 +169,10 @@ fn extend_to_rest(
     sample_rows.iter().for_each(|&r| in_sample[r] = true);
     let rest: Vec<usize> = (0..x.nrows()).filter(|&r| !in_sample[r]).collect();
     let queries = x.select(Axis(0), &rest);
-    let index = NearestWithin::new(references.view(), seed);
-    for (row, found) in rest.iter().zip(index.search(queries.view(), eps)) {
-        if let Some((nearest, _)) = found {
-            labels[*row] = sample_labels[clustered[nearest]];
-        }
+    let reference_labels: Vec<usize> = clustered.iter().filter_map(|&i| sample_labels[i]).collect();
+    let index = NearestWithin::labelled(references.view(), &reference_labels, seed);
+    for (row, label) in rest.iter().zip(index.nearest_label(queries.view(), eps)) {
+        labels[*row] = label;
     }
 }
 

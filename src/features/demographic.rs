@@ -14,24 +14,22 @@ use crate::load::CustomerTable;
 
 pub fn features(
     customers: &CustomerTable,
-    customer_ids: &[String],
+    count: usize,
     as_of: NaiveDate,
     options: &FeatureOptions,
 ) -> Result<Vec<Feature>> {
     let frame = &customers.frame;
-    let row_of: HashMap<&str, usize> = frame
-        .column("customer_id")
-        .context("customer ids")?
-        .str()
-        .context("customer ids")?
-        .iter()
-        .enumerate()
-        .filter_map(|(i, id)| id.map(|id| (id, i)))
-        .collect();
-    let rows: Vec<Option<usize>> = customer_ids
-        .iter()
-        .map(|id| row_of.get(id.as_str()).copied())
-        .collect();
+    // The customers table's row of every customer (None: the customer is only in other tables).
+    let mut rows: Vec<Option<usize>> = vec![None; count];
+    let index = frame
+        .column("customer")
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .context("customer index")?;
+    for (row, customer) in index.u32().context("customer index")?.iter().enumerate() {
+        if let Some(c) = customer {
+            rows[c as usize] = Some(row);
+        }
+    }
     let numbers = |name: &str| -> Result<Option<Vec<Option<f64>>>> {
         let Ok(column) = frame.column(name) else {
             return Ok(None);

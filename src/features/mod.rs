@@ -140,7 +140,8 @@ pub fn day_to_date(day: i32) -> NaiveDate {
 }
 
 pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Result<FeatureTable> {
-    let customer_ids = crate::load::customer_universe(inputs)?;
+    let customer_ids = inputs.customer_ids.clone();
+    let customers = customer_ids.len();
     let as_of_day = date_to_day(as_of);
     let mut notes = Vec::new();
     let mut features = Vec::new();
@@ -148,7 +149,7 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
     let mut facts = PurchaseFacts::default();
     let mut transactions_used = 0;
     if let Some(tx) = &inputs.transactions {
-        let out = aggregate::transactions(tx, &customer_ids, as_of_day, options)?;
+        let out = aggregate::transactions(tx, customers, as_of_day, options)?;
         if out.after_as_of > 0 {
             notes.push(format!(
                 "{} transaction rows dated on or after the as-of date {as_of} were ignored",
@@ -158,25 +159,20 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
         transactions_used = out.used;
         features.extend(out.features);
         facts = out.facts;
-    } else if let Some(customers) = &inputs.customers {
-        let (pre, pre_facts) = aggregate::pre_aggregated(customers, &customer_ids)?;
+    } else if let Some(table) = &inputs.customers {
+        let (pre, pre_facts) = aggregate::pre_aggregated(table, customers)?;
         features.extend(pre);
         facts = pre_facts;
     }
     if let Some(events) = &inputs.events {
-        features.extend(aggregate::events(events, &customer_ids, as_of_day)?);
-        rule_only.extend(aggregate::event_recency(events, &customer_ids, as_of_day)?);
+        features.extend(aggregate::events(events, customers, as_of_day)?);
+        rule_only.extend(aggregate::event_recency(events, customers, as_of_day)?);
     }
     if let Some(campaigns) = &inputs.campaigns {
-        features.extend(aggregate::campaigns(campaigns, &customer_ids, as_of_day)?);
+        features.extend(aggregate::campaigns(campaigns, customers, as_of_day)?);
     }
-    if let Some(customers) = &inputs.customers {
-        features.extend(demographic::features(
-            customers,
-            &customer_ids,
-            as_of,
-            options,
-        )?);
+    if let Some(table) = &inputs.customers {
+        features.extend(demographic::features(table, customers, as_of, options)?);
     }
     if facts.frequency.is_empty() {
         facts = PurchaseFacts {

@@ -5,7 +5,7 @@ mod parse;
 mod read;
 mod text;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDateTime};
 use polars::prelude::*;
@@ -16,9 +16,12 @@ use read::{read_table, CsvOptions, RawFile};
 use crate::error::{PolarsContext, Result};
 use crate::job::{CampaignsInput, CustomersInput, EventsInput, Job, TransactionsInput};
 
-/// Purchases and refunds, one row per line. Columns: customer_id, order_key, day (days since
-/// 1970-01-01), hour (null without time of day), weekday (1 = Monday), month, amount, discount,
-/// and category / channel when mapped.
+/// Purchases and refunds, one row per line. Columns: customer (index into
+/// [`Inputs::customer_ids`]), millis (the timestamp, milliseconds since 1970-01-01; midnight
+/// when the export has dates only, see `has_time`), amount, and order_id, discount, category,
+/// channel when mapped. Money (amount, discount) is in millionths as i64 ([`MICROS`]), so that
+/// sums are exact and the same in any order: revenue reconciles to the cent, and a run gives the
+/// same figures whatever order polars' parallel group-bys add the lines in.
 pub struct TransactionTable {
     pub frame: DataFrame,
     pub has_time: bool,
@@ -28,7 +31,8 @@ pub struct TransactionTable {
     pub has_discount: bool,
 }
 
-/// One row per customer with canonical names: customer_id, birth_year, age, gender, country,
+/// One row per customer with canonical names: customer (index into [`Inputs::customer_ids`]),
+/// birth_year, age, gender, country,
 /// region, city, income, signup_day, tags, recency_days, frequency, monetary, response_rate, and
 /// the job's extra categorical / numeric columns under their own names.
 pub struct CustomerTable {
@@ -39,11 +43,14 @@ pub struct CustomerTable {
 }
 
 pub struct Inputs {
+    /// Every customer id found in any table, sorted, each once; the tables refer to a customer
+    /// by its index here (column `customer`, u32), so later stages group and align on integers.
+    pub customer_ids: Vec<String>,
     pub transactions: Option<TransactionTable>,
     pub customers: Option<CustomerTable>,
-    /// customer_id, campaign_id, sent_day, opened, clicked, responded (0/1 as f64).
+    /// customer, campaign_id, sent_day, opened, clicked, responded (0/1 as f64).
     pub campaigns: Option<DataFrame>,
-    /// customer_id, day, event_type.
+    /// customer, day, event_type.
     pub events: Option<DataFrame>,
     pub quality: DataQuality,
 }
@@ -69,42 +76,76 @@ impl DataQuality {
     }
 }
 
+/// Runs a plan on polars' streaming engine: its hash joins and aggregations beat the in-memory
+/// engine's on tens of millions of rows. The rows of a join or group-by come out in no particular
+/// order; callers either keep an order themselves or depend on none.
+pub fn collect_streamed(plan: LazyFrame) -> PolarsResult<DataFrame> {
+    plan.collect_with_engine(Engine::Streaming)
+        .map(|result| result.unwrap_single())
+}
+
+/// Money columns hold amounts × MICROS (millionths of the currency unit).
+pub const MICROS: f64 = 1e6;
+/// The largest amount a line may carry (in currency units); larger is an error, not a sale.
+pub const MAX_LINE_AMOUNT: f64 = 1e10;
+
 /// Customer ids that CRM exports use for "no customer".
 const SENTINEL_IDS: &[&str] = &[
     "0", "-1", "na", "n/a", "nan", "null", "none", "unknown", "?",
 ];
 
 fn is_sentinel(id: &str) -> bool {
-    SENTINEL_IDS.iter().any(|s| id.eq_ignore_ascii_case(s))
+    // Sentinels are short: most ids are rejected by their length alone.
+    id.len() <= 7 && SENTINEL_IDS.iter().any(|s| id.eq_ignore_ascii_case(s))
+}
+
+/// Sentinel ids made blank; a column without any is returned as it is.
+fn without_sentinels(ids: StringChunked) -> StringChunked {
+    if !ids.iter().flatten().any(is_sentinel) {
+        return ids;
+    }
+    let name = ids.name().clone();
+    ids.iter()
+        .map(|id| id.filter(|id| !is_sentinel(id)))
+        .collect::<StringChunked>()
+        .with_name(name)
 }
 
 pub fn load(job: &Job) -> Result<Inputs> {
     let mut quality = DataQuality::default();
-    let transactions = job
+    let mut transactions = job
         .inputs
         .transactions
         .as_ref()
         .map(|t| load_transactions(job, t, &mut quality))
         .transpose()?;
-    let customers = job
+    let mut customers = job
         .inputs
         .customers
         .as_ref()
         .map(|c| load_customers(job, c, &mut quality))
         .transpose()?;
-    let campaigns = job
+    let mut campaigns = job
         .inputs
         .campaigns
         .as_ref()
         .map(|c| load_campaigns(job, c, &mut quality))
         .transpose()?;
-    let events = job
+    let mut events = job
         .inputs
         .events
         .as_ref()
         .map(|e| load_events(job, e, &mut quality))
         .transpose()?;
+    let frames = [
+        transactions.as_mut().map(|t| &mut t.frame),
+        customers.as_mut().map(|c| &mut c.frame),
+        campaigns.as_mut(),
+        events.as_mut(),
+    ];
+    let customer_ids = index_customers(frames.into_iter().flatten().collect())?;
     Ok(Inputs {
+        customer_ids,
         transactions,
         customers,
         campaigns,
@@ -202,7 +243,7 @@ fn load_transactions(
         quality.drop_rows(TABLE, "blank or sentinel customer id", no_id);
         quality.drop_rows(TABLE, "blank timestamp", no_time);
         quality.drop_rows(TABLE, "blank amount", no_amount);
-        frames.push(usable_lines(lines, spec, times.has_time)?);
+        frames.push(usable_lines(lines, spec)?);
     }
     let frame = concat_frames(frames, TABLE)?;
     Ok(TransactionTable {
@@ -222,10 +263,7 @@ fn transaction_lines(
     spec: &TransactionsInput,
     millis: Int64Chunked,
 ) -> Result<DataFrame> {
-    let ids: StringChunked = parse::text_column(raw, &spec.customer_id)?
-        .iter()
-        .map(|id| id.filter(|id| !is_sentinel(id)))
-        .collect();
+    let ids = without_sentinels(parse::text_column(raw, &spec.customer_id)?);
     let mut columns = vec![
         ids.with_name("customer_id".into()).into_column(),
         millis.with_name("millis".into()).into_column(),
@@ -244,7 +282,7 @@ fn transaction_lines(
         }
     }
     if let Some(source) = &spec.discount {
-        let discount = parse::number_column(raw, source)?;
+        let discount = money(raw, source, parse::number_column(raw, source)?)?;
         columns.push(discount.with_name("discount".into()).into_column());
     }
     DataFrame::new_infer_height(columns).context("building the transactions table")
@@ -282,37 +320,22 @@ fn unusable_lines(lines: &DataFrame) -> Result<[usize; 3]> {
     Ok([count("no_id")?, count("no_time")?, count("no_amount")?])
 }
 
-/// The usable lines in the table's canonical columns (see [`TransactionTable`]): a line without
-/// an order id is its customer's order of that day; blank categories become "unknown" rather
-/// than dropping the purchase.
-fn usable_lines(lines: DataFrame, spec: &TransactionsInput, has_time: bool) -> Result<DataFrame> {
-    let time = || col("millis").cast(DataType::Datetime(TimeUnit::Milliseconds, None));
-    let day = || time().cast(DataType::Date).cast(DataType::Int32);
-    let order_key = match spec.order_id {
-        Some(_) => when(col("order_id").is_null())
-            .then(lit("day:") + day().cast(DataType::String))
-            .otherwise(col("order_id")),
-        None => lit("day:") + day().cast(DataType::String),
-    };
-    let hour = if has_time {
-        time().dt().hour().cast(DataType::Int32)
-    } else {
-        lit(NULL).cast(DataType::Int32)
-    };
-    let discount = match spec.discount {
-        Some(_) => {
-            let d = col("discount").fill_null(lit(0.0));
-            when(d.clone().lt(lit(0.0))).then(-d.clone()).otherwise(d)
+/// The usable lines in the table's canonical columns (see [`TransactionTable`]); blank
+/// categories and channels become "unknown" rather than dropping the purchase. Columns the job
+/// does not map are left out rather than filled, which at 20 million lines is hundreds of MB.
+fn usable_lines(lines: DataFrame, spec: &TransactionsInput) -> Result<DataFrame> {
+    let mut columns = vec![col("customer_id"), col("millis"), col("amount")];
+    if spec.order_id.is_some() {
+        columns.push(col("order_id"));
+    }
+    if spec.discount.is_some() {
+        columns.push(col("discount").fill_null(lit(0)).abs().alias("discount"));
+    }
+    for (name, mapped) in [("category", &spec.category), ("channel", &spec.channel)] {
+        if mapped.is_some() {
+            columns.push(col(name).fill_null(lit("unknown")));
         }
-        None => lit(0.0),
-    };
-    let text_or_unknown = |name: &str, mapped: bool| {
-        if mapped {
-            col(name).fill_null(lit("unknown"))
-        } else {
-            lit("unknown")
-        }
-    };
+    }
     lines
         .lazy()
         .filter(
@@ -321,30 +344,44 @@ fn usable_lines(lines: DataFrame, spec: &TransactionsInput, has_time: bool) -> R
                 .and(col("millis").is_not_null())
                 .and(col("amount").is_not_null()),
         )
-        .select([
-            col("customer_id"),
-            order_key.alias("order_key"),
-            day().alias("day"),
-            hour.alias("hour"),
-            time().dt().weekday().cast(DataType::Int32).alias("weekday"),
-            time().dt().month().cast(DataType::Int32).alias("month"),
-            col("amount"),
-            discount.alias("discount"),
-            text_or_unknown("category", spec.category.is_some()).alias("category"),
-            text_or_unknown("channel", spec.channel.is_some()).alias("channel"),
-        ])
+        .select(columns)
         .collect()
         .context("building the transactions table")
 }
 
-fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Float64Chunked> {
+fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Int64Chunked> {
     if let Some(amount) = &spec.amount {
-        return parse::number_column(raw, amount);
+        return money(raw, amount, parse::number_column(raw, amount)?);
     }
     let (Some(q), Some(p)) = (&spec.quantity, &spec.unit_price) else {
         unreachable!("job validation requires amount or quantity × unit_price")
     };
-    Ok(&parse::number_column(raw, q)? * &parse::number_column(raw, p)?)
+    let product = &parse::number_column(raw, q)? * &parse::number_column(raw, p)?;
+    money(raw, &format!("{q} × {p}"), product)
+}
+
+/// Amounts in millionths ([`MICROS`]); an amount beyond [`MAX_LINE_AMOUNT`] (or one that
+/// overflowed to infinity) is an error naming its row.
+fn money(raw: &RawFile, column: &str, values: Float64Chunked) -> Result<Int64Chunked> {
+    if let Some(row) = values
+        .iter()
+        .position(|v| v.is_some_and(|v| v.is_nan() || v.abs() > MAX_LINE_AMOUNT))
+    {
+        let value = values.get(row).unwrap_or(f64::NAN);
+        return Err(crate::error::Error::Cell {
+            path: raw.path.clone(),
+            column: column.to_string(),
+            row: row + 1,
+            message: format!(
+                "the amount {value} is beyond ±{MAX_LINE_AMOUNT:e} per line; an export error (a wrong column, an id or a sentinel such as 9999999999 read as money), not a purchase"
+            ),
+        });
+    }
+    Ok(
+        values.apply_nonnull_values_generic::<Int64Type, _, _>(DataType::Int64, |v| {
+            (v * MICROS).round() as i64
+        }),
+    )
 }
 
 fn load_customers(
@@ -598,26 +635,66 @@ fn concat_frames(frames: Vec<DataFrame>, table: &str) -> Result<DataFrame> {
     Ok(first)
 }
 
-/// Every customer id found in any table, sorted, each once.
-pub fn customer_universe(inputs: &Inputs) -> Result<Vec<String>> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let frames = [
-        inputs.transactions.as_ref().map(|t| &t.frame),
-        inputs.customers.as_ref().map(|c| &c.frame),
-        inputs.campaigns.as_ref(),
-        inputs.events.as_ref(),
-    ];
-    for frame in frames.into_iter().flatten() {
-        let ids = frame
-            .column("customer_id")
-            .context("customer ids")?
-            .str()
-            .context("customer ids")?
-            .clone();
-        seen.extend(ids.iter().flatten().map(String::from));
+/// Every customer id found in any table, sorted, each once; each table's `customer_id` column
+/// is replaced by `customer`, the id's index in that list (u32), in the table's own row order.
+fn index_customers(frames: Vec<&mut DataFrame>) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = Vec::new();
+    for frame in &frames {
+        let distinct = collect_streamed(
+            DataFrame::clone(frame)
+                .lazy()
+                .select([col("customer_id").unique()]),
+        )
+        .context("customer ids")?;
+        let column = distinct.column("customer_id").context("customer ids")?;
+        ids.extend(
+            column
+                .str()
+                .context("customer ids")?
+                .iter()
+                .flatten()
+                .map(String::from),
+        );
     }
-    let mut ids: Vec<String> = seen.into_iter().collect();
-    ids.sort();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > u32::MAX as usize {
+        return Err(crate::error::Error::Data(format!(
+            "{} customers are more than segmenta handles in one run ({})",
+            ids.len(),
+            u32::MAX
+        )));
+    }
+    let index = DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), &ids),
+        Column::new(
+            "customer".into(),
+            (0..ids.len() as u32).collect::<Vec<u32>>(),
+        ),
+    ])
+    .context("customer index")?;
+    for frame in frames {
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        // Only the id column goes through the join; the other columns stay where they are.
+        let ids_only = frame
+            .select(["customer_id"])
+            .context("customer ids")?
+            .lazy();
+        let codes = ids_only
+            .join(
+                index.clone().lazy(),
+                [col("customer_id")],
+                [col("customer_id")],
+                args,
+            )
+            .select([col("customer")])
+            .collect()
+            .context("indexing customer ids")?;
+        let code = codes.column("customer").context("customer index")?.clone();
+        frame.drop_in_place("customer_id").context("customer ids")?;
+        frame.with_column(code).context("customer index")?;
+    }
     Ok(ids)
 }
 

@@ -52,9 +52,14 @@ pub fn text(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
         .collect())
 }
 
-/// [`text`] as a column: no string is copied out of the file's buffers one by one.
+/// [`text`] as a column; a column without padding or empty cells (typical of Parquet) is
+/// returned as it is, without copying a string.
 pub fn text_column(raw: &RawFile, name: &str) -> Result<StringChunked> {
     let cells = as_text(raw, name)?;
+    let untidy = |v: &str| v.is_empty() || v.trim().len() != v.len();
+    if !cells.iter().flatten().any(untidy) {
+        return Ok(cells.with_name(name.into()));
+    }
     Ok(cells
         .iter()
         .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
