@@ -158,7 +158,10 @@ impl Stopwatch {
 
     fn lap(&mut self, stage: &str, detail: String) {
         let seconds = self.start.elapsed().as_secs_f64();
-        let line = format!("  {stage:<10} {seconds:>7.2} s  {detail}");
+        let line = match peak_memory_mb() {
+            Some(mb) => format!("  {stage:<10} {seconds:>7.2} s  {detail} (peak memory {mb:.0} MB)"),
+            None => format!("  {stage:<10} {seconds:>7.2} s  {detail}"),
+        };
         self.spinner.suspend(|| log::info!("{line}"));
         if let Some(next) = STAGES
             .iter()
@@ -170,6 +173,20 @@ impl Stopwatch {
         self.timings.push((stage.to_string(), seconds));
         self.start = Instant::now();
     }
+}
+
+/// The process's peak resident memory so far, in MB (Linux; elsewhere None).
+fn peak_memory_mb() -> Option<f64> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+        // SAFETY: getrusage fills the struct it is given; it is read only when the call succeeds.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
+            let usage = unsafe { usage.assume_init() };
+            return Some(usage.ru_maxrss as f64 / 1024.0);
+        }
+    }
+    None
 }
 
 impl Drop for Stopwatch {
@@ -329,14 +346,15 @@ fn log_k_scores(kmeans: &KmeansResult) {
     for score in &kmeans.scores {
         let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
         log::debug!(
-            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability {} (seeds) / {} (bootstrap)",
+            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability {} (seeds) / {} (bootstrap); restarts {:.2} s",
             score.k,
             show(score.silhouette),
             show(score.calinski_harabasz),
             show(score.davies_bouldin),
             score.inertia,
             show(score.stability),
-            show(score.bootstrap_stability)
+            show(score.bootstrap_stability),
+            score.restart_seconds
         );
     }
 }

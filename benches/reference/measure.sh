@@ -31,7 +31,7 @@ sed "s/\.parquet\"/.$format\"/" "$here/../scale.toml" > "$data/scale.toml"
 
 echo "== segmenta run" >&2
 rm -rf "$results/reports"
-timed "$segmenta" run "$data/scale.toml" --output "$results/reports" 2>&1 | tee "$results/segmenta.log" >&2
+timed "$segmenta" --verbose run "$data/scale.toml" --output "$results/reports" 2>&1 | tee "$results/segmenta.log" >&2
 echo "== pandas + scikit-learn" >&2
 timed "$python" "$here/notebook.py" --data "$data" --format "$format" \
   --out "$results/assignments-pandas.csv" --timings "$results/pandas.json" 2>&1 | tee "$results/pandas.log" >&2

@@ -26,6 +26,10 @@ pub struct KScore {
     /// not depend on which customers happened to be in the data.
     #[serde(default)]
     pub bootstrap_stability: Option<f64>,
+    /// Wall seconds of this k's restarts (the fits scikit-learn's `n_init` makes); logged, not
+    /// saved, so that saved results stay the same from run to run.
+    #[serde(skip)]
+    pub restart_seconds: f64,
 }
 
 impl KScore {
@@ -124,6 +128,7 @@ pub fn score(
         davies_bouldin: metrics::davies_bouldin(x, labels),
         stability: None,
         bootstrap_stability: None,
+        restart_seconds: 0.0,
     }
 }
 
@@ -250,7 +255,9 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     // A single k is scanned with every restart already: that fit is the final one.
     let mut single_fit = None;
     for k in lo..=hi {
+        let started = std::time::Instant::now();
         let (centroids, labels, stability) = fit_with_stability(x, k, scan_runs, options.seed)?;
+        let restart_seconds = started.elapsed().as_secs_f64();
         let mut scored = score(
             x,
             &labels,
@@ -259,6 +266,7 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
             options.seed,
         );
         scored.stability = stability;
+        scored.restart_seconds = restart_seconds;
         scored.bootstrap_stability =
             bootstrap_stability(x, k, &labels, BOOTSTRAP_FITS, options.seed)?;
         scores.push(scored);
@@ -285,6 +293,7 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
             );
             chosen.stability = scores[index].stability;
             chosen.bootstrap_stability = scores[index].bootstrap_stability;
+            chosen.restart_seconds = scores[index].restart_seconds;
             scores[index] = chosen.clone();
             (centroids, labels, chosen)
         }
@@ -551,6 +560,7 @@ mod tests {
             davies_bouldin: Some(db),
             stability: Some(stability),
             bootstrap_stability: Some(1.0),
+            restart_seconds: 0.0,
         }
     }
 
