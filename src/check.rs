@@ -62,7 +62,7 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         quality: inputs.quality,
         as_of,
         customers: table.len(),
-        revenue: table.facts.monetary.iter().sum(),
+        revenue: table.net_revenue(),
         features: table.features.len(),
         clustered: matrix.names,
         rule_sets,

@@ -21,6 +21,12 @@ pub enum Error {
     #[error("{0}")]
     Data(String),
 
+    /// A check every run makes failed (see `invariants`): a defect of segmenta, not of the data.
+    #[error(
+        "consistency check failed, no report written: {0} (please report this with the job file)"
+    )]
+    Invariant(String),
+
     #[error("writing {path}: {message}")]
     Output { path: PathBuf, message: String },
 

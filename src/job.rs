@@ -114,6 +114,30 @@ pub struct TransactionsInput {
     pub discount: Option<String>,
 }
 
+impl TransactionsInput {
+    /// The file columns the job maps.
+    pub fn mapped_columns(&self) -> Vec<String> {
+        let optional = [
+            &self.amount,
+            &self.quantity,
+            &self.unit_price,
+            &self.order_id,
+            &self.category,
+            &self.channel,
+            &self.discount,
+        ];
+        let mut columns: Vec<String> = [Some(&self.customer_id), Some(&self.timestamp)]
+            .into_iter()
+            .chain(optional.into_iter().map(Option::as_ref))
+            .flatten()
+            .cloned()
+            .collect();
+        columns.sort();
+        columns.dedup();
+        columns
+    }
+}
+
 /// One column name or several whose values are summed (pre-aggregated CRM tables).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -544,7 +568,8 @@ impl Job {
             .transpose()
     }
 
-    fn validate(&self) -> std::result::Result<(), String> {
+    /// The checks beyond the file's syntax (value ranges, names, keys that need each other).
+    pub fn validate(&self) -> std::result::Result<(), String> {
         if self.name.trim().is_empty()
             || self.name.contains(['/', '\\'])
             || self.name.starts_with('.')

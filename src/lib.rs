@@ -13,6 +13,7 @@ pub mod drift;
 pub mod error;
 pub mod features;
 pub mod generate;
+pub mod invariants;
 pub mod job;
 pub mod label;
 pub mod load;

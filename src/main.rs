@@ -247,12 +247,14 @@ fn init_logging(cli: &Cli) {
         .init();
 }
 
-/// 1: the input or the job is wrong; 3: the report could not be written; 4: anything else.
+/// 1: the input or the job is wrong; 3: the report could not be written; 4: an internal data
+/// error; 5: a run's consistency check failed (a customer or a cent would have been lost).
 fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Job { .. } | Error::Input { .. } | Error::Cell { .. } | Error::Data(_) => 1,
         Error::Output { .. } => 3,
         Error::Polars { .. } => 4,
+        Error::Invariant(_) => 5,
     }
 }
 

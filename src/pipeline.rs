@@ -159,7 +159,9 @@ impl Stopwatch {
     fn lap(&mut self, stage: &str, detail: String) {
         let seconds = self.start.elapsed().as_secs_f64();
         let line = match peak_memory_mb() {
-            Some(mb) => format!("  {stage:<10} {seconds:>7.2} s  {detail} (peak memory {mb:.0} MB)"),
+            Some(mb) => {
+                format!("  {stage:<10} {seconds:>7.2} s  {detail} (peak memory {mb:.0} MB)")
+            }
             None => format!("  {stage:<10} {seconds:>7.2} s  {detail}"),
         };
         self.spinner.suspend(|| log::info!("{line}"));
@@ -241,7 +243,9 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
         format!("{rows} rows from {} files", inputs.quality.files.len()),
     );
     let as_of = resolve_as_of(job, options, &inputs)?;
+    let expected = crate::invariants::Expected::of_inputs(&inputs, as_of)?;
     let features = customer_features(job, &inputs, as_of)?;
+    crate::invariants::check_features(&expected, &features)?;
     clock.lap(
         "features",
         format!(
@@ -250,9 +254,11 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
             features.features.len()
         ),
     );
+    let mut quality = inputs.quality;
+    quality.expected = Some(expected);
     Ok(Described {
         as_of,
-        quality: inputs.quality,
+        quality,
         features,
     })
 }

@@ -476,12 +476,27 @@ impl StageFile<'_> {
         };
         let rules = header.rules.map(|r| self.rules(r)).transpose()?;
         let discovery = header.discovery.map(|d| self.discovery(d)).transpose()?;
+        let mut quality = header.quality;
+        if quality
+            .expected
+            .as_ref()
+            .is_some_and(|e| e.customers != table.len())
+        {
+            // Customers filtered out between stages: the table no longer reconciles to the
+            // inputs, and run.log must not say it does; each segmentation is still checked.
+            log::info!(
+                "{}: {} customers, filtered from the inputs between stages",
+                self.path.display(),
+                table.len()
+            );
+            quality.expected = None;
+        }
         Ok(StageData {
             job,
             embedded: header.job,
             described: Described {
                 as_of: header.as_of,
-                quality: header.quality,
+                quality,
                 features: table,
             },
             rules,

@@ -76,22 +76,23 @@ pub struct KmeansOptions {
     pub seed: u64,
 }
 
-/// Fits k-means for one k and returns centroids renumbered by cluster size (largest first).
+/// Fits k-means for one k and returns centroids renumbered by cluster size (largest first), the
+/// customers' clusters and the inertia (sum of squared distances to the centroid).
 pub fn fit(
     x: ArrayView2<f64>,
     k: usize,
     n_runs: usize,
     seed: u64,
-) -> Result<(Array2<f64>, Vec<usize>)> {
-    let model = KMeansParams::new(k)
+) -> Result<(Array2<f64>, Vec<usize>, f64)> {
+    let (model, labels) = KMeansParams::new(k)
         .n_runs(n_runs)
         .tolerance(1e-4)
         .max_iterations(300)
         .seed(seed)
-        .fit_array(x)
+        .fit_with_labels(x)
         .map_err(|e| Error::Data(format!("k-means with k = {k} failed: {e}")))?;
-    let labels = model.predict_array(x);
-    Ok(renumber_by_size(model.centroids().clone(), labels))
+    let (centroids, labels) = renumber_by_size(model.centroids().clone(), labels);
+    Ok((centroids, labels, model.inertia()))
 }
 
 /// The nearest centroid of every row (the same rule k-means uses, so a saved model reproduces it).
@@ -153,37 +154,39 @@ fn bootstrap_stability(
         if distinct_rows(sample.view(), k) < k {
             continue;
         }
-        let (centroids, _) = fit(sample.view(), k, 1, seed.wrapping_add(fit_index))?;
+        let (centroids, _, _) = fit(sample.view(), k, 1, seed.wrapping_add(fit_index))?;
         let refit = assign(x, centroids.view());
         aris.push(metrics::adjusted_rand_index(labels, &refit));
     }
     Ok((!aris.is_empty()).then(|| aris.iter().sum::<f64>() / aris.len() as f64))
 }
 
-/// Fits one k once per seed (seed, seed + 1, …) and keeps the lowest inertia; the others'
-/// agreement with it (mean ARI) measures how much the segments depend on the seed.
-fn fit_with_stability(
-    x: ArrayView2<f64>,
-    k: usize,
-    runs: usize,
-    seed: u64,
-) -> Result<(Array2<f64>, Vec<usize>, Option<f64>)> {
-    let mut fits = Vec::with_capacity(runs);
-    for run in 0..runs.max(1) as u64 {
-        let (centroids, labels) = fit(x, k, 1, seed.wrapping_add(run))?;
-        let inertia = metrics::inertia(x, &labels, centroids.view());
-        fits.push((inertia, centroids, labels));
-    }
+/// A k's kept fit: centroids, clusters, the restarts' agreement, and the restarts' wall seconds.
+type StableFit = (Array2<f64>, Vec<usize>, Option<f64>, f64);
+
+/// Fits one k with `runs` restarts and keeps the lowest inertia; the other restarts' agreement
+/// with it (mean ARI) measures how much the segments depend on the seed.
+fn fit_with_stability(x: ArrayView2<f64>, k: usize, runs: usize, seed: u64) -> Result<StableFit> {
+    let started = std::time::Instant::now();
+    let mut fits = KMeansParams::new(k)
+        .n_runs(runs.max(1))
+        .tolerance(1e-4)
+        .max_iterations(300)
+        .seed(seed)
+        .fit_restarts(x)
+        .map_err(|e| Error::Data(format!("k-means with k = {k} failed: {e}")))?;
+    let fit_seconds = started.elapsed().as_secs_f64();
     let best = (0..fits.len())
-        .min_by(|&a, &b| fits[a].0.total_cmp(&fits[b].0))
+        .min_by(|&a, &b| fits[a].0.inertia().total_cmp(&fits[b].0.inertia()))
         .unwrap_or(0);
     let others: Vec<f64> = (0..fits.len())
         .filter(|&i| i != best)
-        .map(|i| metrics::adjusted_rand_index(&fits[best].2, &fits[i].2))
+        .map(|i| metrics::adjusted_rand_index(&fits[best].1, &fits[i].1))
         .collect();
     let stability = (!others.is_empty()).then(|| others.iter().sum::<f64>() / others.len() as f64);
-    let (_, centroids, labels) = fits.swap_remove(best);
-    Ok((centroids, labels, stability))
+    let (model, labels) = fits.swap_remove(best);
+    let (centroids, labels) = renumber_by_size(model.centroids().clone(), labels);
+    Ok((centroids, labels, stability, fit_seconds))
 }
 
 /// The ks the data allows: at most the number of distinct customers (k-means cannot place more
@@ -255,9 +258,8 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     // A single k is scanned with every restart already: that fit is the final one.
     let mut single_fit = None;
     for k in lo..=hi {
-        let started = std::time::Instant::now();
-        let (centroids, labels, stability) = fit_with_stability(x, k, scan_runs, options.seed)?;
-        let restart_seconds = started.elapsed().as_secs_f64();
+        let (centroids, labels, stability, restart_seconds) =
+            fit_with_stability(x, k, scan_runs, options.seed)?;
         let mut scored = score(
             x,
             &labels,
@@ -283,7 +285,7 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
         None => {
             // The chosen k is refitted with every restart; its row in the table shows the
             // final fit.
-            let (centroids, labels) = fit(x, scores[index].k, options.n_runs, options.seed)?;
+            let (centroids, labels, _) = fit(x, scores[index].k, options.n_runs, options.seed)?;
             let mut chosen = score(
                 x,
                 &labels,
@@ -615,17 +617,17 @@ mod tests {
             let c = if j == 0 { centre.0 } else { centre.1 };
             c + rng.gen_range(-1.0..1.0)
         });
-        let (_, _, stable) = fit_with_stability(blobs.view(), 3, 4, 42).unwrap();
+        let (_, _, stable, _) = fit_with_stability(blobs.view(), 3, 4, 42).unwrap();
         assert!(stable.unwrap() > 0.99, "{stable:?}");
         let noise = Array2::from_shape_fn((600, 2), |_| rng.gen_range(0.0..1.0));
-        let (_, _, unstable) = fit_with_stability(noise.view(), 9, 4, 42).unwrap();
+        let (_, _, unstable, _) = fit_with_stability(noise.view(), 9, 4, 42).unwrap();
         assert!(unstable.unwrap() < 0.95, "{unstable:?}");
-        let (_, _, single) = fit_with_stability(noise.view(), 3, 1, 42).unwrap();
+        let (_, _, single, _) = fit_with_stability(noise.view(), 3, 1, 42).unwrap();
         assert_eq!(single, None);
-        let (_, labels) = fit(blobs.view(), 3, 3, 42).unwrap();
+        let (_, labels, _) = fit(blobs.view(), 3, 3, 42).unwrap();
         let resampled = bootstrap_stability(blobs.view(), 3, &labels, 2, 42).unwrap();
         assert!(resampled.unwrap() > 0.99, "{resampled:?}");
-        let (_, labels) = fit(noise.view(), 9, 1, 42).unwrap();
+        let (_, labels, _) = fit(noise.view(), 9, 1, 42).unwrap();
         let resampled = bootstrap_stability(noise.view(), 9, &labels, 2, 42).unwrap();
         assert!(resampled.unwrap() < 0.95, "{resampled:?}");
     }

@@ -85,6 +85,34 @@ impl KMeansParams {
 
     /// Fits the rows of `x` (customers × features).
     pub fn fit_array(&self, x: ArrayView2<f64>) -> Result<KMeansModel, linfa::Error> {
+        self.fit_with_labels(x).map(|(model, _)| model)
+    }
+
+    /// [`Self::fit_array`] and the fit rows' nearest centroids (what `predict` would give them),
+    /// which the last assignment step has already found.
+    pub fn fit_with_labels(
+        &self,
+        x: ArrayView2<f64>,
+    ) -> Result<(KMeansModel, Vec<usize>), linfa::Error> {
+        // Lowest inertia; an exact tie goes to the earlier restart.
+        self.fit_restarts(x)?
+            .into_iter()
+            .reduce(|best, fit| {
+                if fit.0.inertia < best.0.inertia {
+                    fit
+                } else {
+                    best
+                }
+            })
+            .ok_or_else(|| linfa::Error::Parameters("n_runs must be at least 1".into()))
+    }
+
+    /// Every restart's model and labels, in restart order: how far the restarts agree is a
+    /// measure of how stable the segments are. Restarts run in parallel.
+    pub fn fit_restarts(
+        &self,
+        x: ArrayView2<f64>,
+    ) -> Result<Vec<(KMeansModel, Vec<usize>)>, linfa::Error> {
         let (n, d) = x.dim();
         self.check(n, d)?;
         if x.iter().any(|v| !v.is_finite()) {
@@ -97,22 +125,16 @@ impl KMeansParams {
         let tolerance = self.tolerance * mean_variance(&rows);
         let mut master = Xoshiro256Plus::seed_from_u64(self.seed);
         let seeds: Vec<u64> = (0..self.n_runs).map(|_| master.next_u64()).collect();
-        let fits: Vec<KMeansModel> = seeds
+        Ok(seeds
             .par_iter()
-            .map(|&seed| self.single_run(&rows, tolerance, seed))
-            .collect();
-        // Lowest inertia; an exact tie goes to the earlier restart.
-        let best = fits.into_iter().reduce(|best, fit| {
-            if fit.inertia < best.inertia {
-                fit
-            } else {
-                best
-            }
-        });
-        best.ok_or_else(|| linfa::Error::Parameters("n_runs must be at least 1".into()))
+            .map(|&seed| {
+                let (model, labels) = self.single_run(&rows, tolerance, seed);
+                (model, labels.into_iter().map(|l| l as usize).collect())
+            })
+            .collect())
     }
 
-    fn single_run(&self, rows: &Rows, tolerance: f64, seed: u64) -> KMeansModel {
+    fn single_run(&self, rows: &Rows, tolerance: f64, seed: u64) -> (KMeansModel, Vec<u32>) {
         let mut rng = Xoshiro256Plus::seed_from_u64(seed);
         let mut centroids = kmeans_plus_plus(rows, self.n_clusters, &mut rng);
         let mut labels = vec![u32::MAX; rows.n];
@@ -146,12 +168,13 @@ impl KMeansParams {
             assign_and_sum(rows, &centroids, &mut labels, &mut distances);
             distances.iter().sum()
         };
-        KMeansModel {
+        let model = KMeansModel {
             centroids: Array2::from_shape_vec((self.n_clusters, rows.d), centroids)
                 .unwrap_or_default(),
             inertia,
             iterations,
-        }
+        };
+        (model, labels)
     }
 }
 
@@ -220,9 +243,93 @@ pub fn nearest_centroids(x: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Vec<
     if d == 0 || centres.is_empty() {
         return vec![(0, 0.0); x.nrows()];
     }
-    rows.par_chunks(BLOCK_ROWS * d)
-        .flat_map_iter(|block| block.chunks_exact(d).map(|row| nearest(row, centres, d)))
-        .collect()
+    let centres = Centres::new(centres, d);
+    let blocks: Vec<Vec<(usize, f64)>> = rows
+        .par_chunks(BLOCK_ROWS * d)
+        .map(|block| nearest_in_block(&centres, block, d))
+        .collect();
+    blocks.into_iter().flatten().collect()
+}
+
+/// The nearest centroid of every row of a block (see [`assign_block`] for the `K`s).
+fn nearest_in_block(centres: &Centres, block: &[f64], d: usize) -> Vec<(usize, f64)> {
+    fn rows_of<const K: usize>(centres: &Centres, block: &[f64], d: usize) -> Vec<(usize, f64)> {
+        let mut scratch = vec![0.0; centres.k];
+        block
+            .chunks_exact(d)
+            .map(|row| {
+                if K == 0 {
+                    centres.nearest(row, &mut scratch)
+                } else {
+                    centres.nearest_of::<K>(row)
+                }
+            })
+            .collect()
+    }
+    macro_rules! for_k {
+        ($($k:literal)*) => {
+            match centres.k {
+                $($k => rows_of::<$k>(centres, block, d),)*
+                _ => rows_of::<0>(centres, block, d),
+            }
+        };
+    }
+    for_k!(1 2 3 4 5 6 7 8 9 10 11 12)
+}
+
+/// Centroids laid out dimension by dimension (every centroid's first coordinate, then every
+/// second one, …): the distances from a row to all centroids then add up side by side, which
+/// the compiler vectorises, where one centroid at a time ends every distance in a horizontal
+/// sum. Each distance still adds its coordinates in order, so the results are the same bits.
+struct Centres {
+    k: usize,
+    by_dimension: Vec<f64>,
+}
+
+impl Centres {
+    fn new(centres: &[f64], d: usize) -> Centres {
+        let k = centres.len() / d;
+        let by_dimension = (0..d * k).map(|i| centres[(i % k) * d + i / k]).collect();
+        Centres { k, by_dimension }
+    }
+
+    /// [`Self::nearest`] for exactly `K` centroids.
+    #[inline(always)]
+    fn nearest_of<const K: usize>(&self, row: &[f64]) -> (usize, f64) {
+        let mut sums = [0.0; K];
+        for (&x, column) in row.iter().zip(self.by_dimension.chunks_exact(K)) {
+            for (sum, &c) in sums.iter_mut().zip(column) {
+                let t = x - c;
+                *sum += t * t;
+            }
+        }
+        let mut best = (0, f64::INFINITY);
+        for (c, &dist) in sums.iter().enumerate() {
+            if dist < best.1 {
+                best = (c, dist);
+            }
+        }
+        best
+    }
+
+    /// Index and squared distance of the nearest centroid (the lower index on an exact tie).
+    #[inline(always)]
+    fn nearest(&self, row: &[f64], scratch: &mut [f64]) -> (usize, f64) {
+        scratch.fill(0.0);
+        for (&x, column) in row.iter().zip(self.by_dimension.chunks_exact(self.k)) {
+            for (sum, &c) in scratch.iter_mut().zip(column) {
+                let t = x - c;
+                *sum += t * t;
+            }
+        }
+        let mut best = (0, f64::INFINITY);
+        for (c, &dist) in scratch.iter().enumerate() {
+            if dist < best.1 {
+                best = (c, dist);
+            }
+        }
+        best
+    }
 }
 
 /// The rows of the matrix as one row-major slice.
@@ -253,18 +360,6 @@ impl<'a> Rows<'a> {
 #[inline]
 fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-#[inline]
-fn nearest(row: &[f64], centres: &[f64], d: usize) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (c, centre) in centres.chunks_exact(d).enumerate() {
-        let dist = squared_distance(row, centre);
-        if dist < best.1 {
-            best = (c, dist);
-        }
-    }
-    best
 }
 
 /// Mean over the columns of each column's variance: scikit-learn scales `tol` by it.
@@ -370,31 +465,68 @@ fn assign_and_sum(
     distances: &mut [f64],
 ) -> Step {
     let (k, d) = (centroids.len() / rows.d, rows.d);
+    let centres = Centres::new(centroids, d);
     let partials: Vec<Step> = rows
         .blocks()
         .zip(labels.par_chunks_mut(BLOCK_ROWS))
         .zip(distances.par_chunks_mut(BLOCK_ROWS))
-        .map(|((block, labels), distances)| {
-            let mut step = Step::zero(k, d);
-            for ((row, label), distance) in block.chunks_exact(d).zip(labels).zip(distances) {
-                let (c, dist) = nearest(row, centroids, d);
-                if *label != c as u32 {
-                    step.changed += 1;
-                    *label = c as u32;
-                }
-                *distance = dist;
-                step.counts[c] += 1;
-                step.sums[c * d..(c + 1) * d]
-                    .iter_mut()
-                    .zip(row)
-                    .for_each(|(s, v)| *s += v);
-            }
-            step
-        })
+        .map(|((block, labels), distances)| assign_block(&centres, block, labels, distances, d))
         .collect();
     partials
         .into_iter()
         .fold(Step::zero(k, d), |total, part| total.add(part))
+}
+
+/// One block of [`assign_and_sum`].
+fn assign_block(
+    centres: &Centres,
+    block: &[f64],
+    labels: &mut [u32],
+    distances: &mut [f64],
+    d: usize,
+) -> Step {
+    // A fixed number of centroids keeps the running distances in registers.
+    macro_rules! for_k {
+        ($($k:literal)*) => {
+            match centres.k {
+                $($k => assign_rows::<$k>(centres, block, labels, distances, d),)*
+                _ => assign_rows::<0>(centres, block, labels, distances, d),
+            }
+        };
+    }
+    for_k!(1 2 3 4 5 6 7 8 9 10 11 12)
+}
+
+/// [`assign_block`] for `K` centroids (0: any number, held on the heap).
+#[inline(always)]
+fn assign_rows<const K: usize>(
+    centres: &Centres,
+    block: &[f64],
+    labels: &mut [u32],
+    distances: &mut [f64],
+    d: usize,
+) -> Step {
+    let k = centres.k;
+    let mut step = Step::zero(k, d);
+    let mut scratch = vec![0.0; k];
+    for ((row, label), distance) in block.chunks_exact(d).zip(labels).zip(distances) {
+        let (c, dist) = if K == 0 {
+            centres.nearest(row, &mut scratch)
+        } else {
+            centres.nearest_of::<K>(row)
+        };
+        if *label != c as u32 {
+            step.changed += 1;
+            *label = c as u32;
+        }
+        *distance = dist;
+        step.counts[c] += 1;
+        step.sums[c * d..(c + 1) * d]
+            .iter_mut()
+            .zip(row)
+            .for_each(|(s, v)| *s += v);
+    }
+    step
 }
 
 /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): each new centre is the best of
@@ -425,48 +557,55 @@ fn kmeans_plus_plus(rows: &Rows, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f64>
                 cumulative.partition_point(|&c| c < target).min(rows.n - 1)
             })
             .collect();
-        let potentials = candidate_potentials(rows, &closest, &candidates);
+        let (potentials, mut closest_if) = with_candidates(rows, &closest, &candidates);
         let best = (0..trials)
             .min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b)))
             .unwrap_or(0);
-        let centre = rows.row(candidates[best]);
-        closest
-            .par_chunks_mut(BLOCK_ROWS)
-            .zip(rows.blocks())
-            .for_each(|(closest, block)| {
-                for (c, row) in closest.iter_mut().zip(block.chunks_exact(d)) {
-                    *c = c.min(squared_distance(row, centre));
-                }
-            });
+        closest = closest_if.swap_remove(best);
         potential = potentials[best];
-        centres.extend_from_slice(centre);
+        centres.extend_from_slice(rows.row(candidates[best]));
     }
     centres
 }
 
-/// For each candidate centre, the total squared distance to the nearest centre if it were added.
-fn candidate_potentials(rows: &Rows, closest: &[f64], candidates: &[usize]) -> Vec<f64> {
+/// For each candidate centre: every row's squared distance to its nearest centre if the
+/// candidate were added, and their total — one pass for all candidates.
+fn with_candidates(
+    rows: &Rows,
+    closest: &[f64],
+    candidates: &[usize],
+) -> (Vec<f64>, Vec<Vec<f64>>) {
     let d = rows.d;
     let centres: Vec<&[f64]> = candidates.iter().map(|&i| rows.row(i)).collect();
-    let partials: Vec<Vec<f64>> = rows
+    let blocks: Vec<(Vec<f64>, Vec<Vec<f64>>)> = rows
         .blocks()
         .zip(closest.par_chunks(BLOCK_ROWS))
-        .map(|(block, closest)| {
+        .map(|(values, closest)| {
             let mut sums = vec![0.0; centres.len()];
-            for (row, &c) in block.chunks_exact(d).zip(closest) {
-                for (sum, centre) in sums.iter_mut().zip(&centres) {
-                    *sum += c.min(squared_distance(row, centre));
+            let mut nearest: Vec<Vec<f64>> = centres
+                .iter()
+                .map(|_| Vec::with_capacity(closest.len()))
+                .collect();
+            for (row, &c) in values.chunks_exact(d).zip(closest) {
+                for ((sum, out), centre) in sums.iter_mut().zip(&mut nearest).zip(&centres) {
+                    let value = c.min(squared_distance(row, centre));
+                    out.push(value);
+                    *sum += value;
                 }
             }
-            sums
+            (sums, nearest)
         })
         .collect();
-    partials
-        .into_iter()
-        .fold(vec![0.0; centres.len()], |mut total, part| {
-            total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
-            total
-        })
+    let mut totals = vec![0.0; centres.len()];
+    let mut closest_if: Vec<Vec<f64>> =
+        centres.iter().map(|_| Vec::with_capacity(rows.n)).collect();
+    for (sums, nearest) in blocks {
+        totals.iter_mut().zip(sums).for_each(|(t, s)| *t += s);
+        for (all, part) in closest_if.iter_mut().zip(nearest) {
+            all.extend(part);
+        }
+    }
+    (totals, closest_if)
 }
 
 #[cfg(test)]

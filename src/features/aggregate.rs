@@ -16,6 +16,8 @@ use crate::job::FeatureOptions;
 use crate::load::{collect_streamed, CustomerTable, Inputs, TransactionTable, MICROS};
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
+/// Transaction lines grouped into orders at a time (see [`orders`]).
+const LINES_PER_PART: usize = 8_000_000;
 
 pub fn latest_transaction_day(inputs: &Inputs) -> Option<i32> {
     let tx = inputs.transactions.as_ref()?;
@@ -105,9 +107,14 @@ pub fn transactions(
             all
         }
     };
-    let orders = orders(lines(), tx)?;
-    let mut columns =
-        customer_order_columns(&orders, customers, as_of_day, tx, &options.peak_months)?;
+    // The orders are dropped before the spend shares read the lines again.
+    let mut columns = customer_order_columns(
+        &orders(lines(), tx)?,
+        customers,
+        as_of_day,
+        tx,
+        &options.peak_months,
+    )?;
     let mut take = |name: &str| columns.remove(name).unwrap_or_default();
     let frequency = zero_if_missing(take("frequency"));
     let monetary = zero_if_missing(take("monetary"));
@@ -258,8 +265,28 @@ fn orders(lines: LazyFrame, tx: &TransactionTable) -> Result<DataFrame> {
     // The in-memory engine gathers every group's rows once per aggregate: on millions of
     // two-line orders the streaming engine's hash aggregation took half the time. Its rows come
     // out in no particular order, which nothing downstream depends on (sums are exact integers).
-    collect_streamed(lines.with_columns(prepared).group_by(keys).agg(aggs))
-        .context("grouping transaction lines into orders")
+    // Its hash table over every order was the run's largest allocation (1.6 GB at 25 million
+    // lines): customers are split into parts of about LINES_PER_PART lines, one part at a time.
+    let parts = (tx.frame.height() / LINES_PER_PART).max(1) as u32;
+    let mut orders = DataFrame::empty();
+    for part in 0..parts {
+        let mine = (col("customer") % lit(parts)).eq(lit(part));
+        let plan = lines
+            .clone()
+            .filter(mine)
+            .with_columns(prepared.clone())
+            .group_by(keys.clone())
+            .agg(aggs.clone());
+        let grouped = collect_streamed(plan).context("grouping transaction lines into orders")?;
+        if orders.width() == 0 {
+            orders = grouped;
+        } else {
+            orders
+                .vstack_mut(&grouped)
+                .context("grouping transaction lines into orders")?;
+        }
+    }
+    Ok(orders)
 }
 
 /// A customer's orders added up (one slot per customer; see [`purchase_totals`]).
@@ -359,14 +386,18 @@ impl PurchaseTotals {
     }
 }
 
-/// A column of the orders as integers (blank = 0).
-fn order_values(orders: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    let column = orders
+/// A column of integers (money, times) as it is, to read in place with [`values`].
+fn integers(frame: &DataFrame, name: &str) -> Result<Int64Chunked> {
+    let column = frame
         .column(name)
         .and_then(|c| c.cast(&DataType::Int64))
-        .context(format!("order column {name}"))?;
-    let values = column.i64().context(format!("order column {name}"))?;
-    Ok(values.iter().map(|v| v.unwrap_or(0)).collect())
+        .context(format!("column {name}"))?;
+    Ok(column.i64().context(format!("column {name}"))?.clone())
+}
+
+/// The values of a column, blank = 0, without copying them out.
+fn values(column: &Int64Chunked) -> impl Iterator<Item = i64> + '_ {
+    column.iter().map(|v| v.unwrap_or(0))
 }
 
 /// The orders added up per customer. The customer index is the slot, so this is a group-by
@@ -377,22 +408,27 @@ fn purchase_totals(
     calendar: &Calendar,
 ) -> Result<Vec<PurchaseTotals>> {
     let rows = customer_index(orders)?;
-    let millis = order_values(orders, "first_millis")?;
-    let net = order_values(orders, "net")?;
-    let gross = order_values(orders, "gross")?;
-    let refunded = order_values(orders, "refunded")?;
+    let millis = integers(orders, "first_millis")?;
+    let net = integers(orders, "net")?;
+    let gross = integers(orders, "gross")?;
+    let refunded = integers(orders, "refunded")?;
     let discount = match orders.column("discount") {
-        Ok(_) => order_values(orders, "discount")?,
-        Err(_) => vec![0; orders.height()],
+        Ok(_) => integers(orders, "discount")?,
+        Err(_) => Int64Chunked::full("discount".into(), 0, orders.height()),
     };
     let mut totals = vec![PurchaseTotals::default(); customers];
-    for (i, &row) in rows.iter().enumerate() {
+    let amounts = values(&net).zip(values(&gross)).zip(values(&refunded));
+    let orders = rows
+        .iter()
+        .zip(values(&millis))
+        .zip(amounts.zip(values(&discount)));
+    for ((&row, millis), (((net, gross), refunded), discount)) in orders {
         let order = Order {
-            millis: millis[i],
-            net: net[i],
-            gross: gross[i],
-            refunded: refunded[i],
-            discount: discount[i],
+            millis,
+            net,
+            gross,
+            refunded,
+            discount,
         };
         totals[row].add(&order, calendar);
     }
@@ -483,14 +519,14 @@ impl PurchaseDays {
     fn of(orders: &DataFrame, customers: usize) -> Result<PurchaseDays> {
         use rayon::slice::ParallelSliceMut;
         let rows = customer_index(orders)?;
-        let millis = order_values(orders, "first_millis")?;
-        let net = order_values(orders, "net")?;
+        let millis = integers(orders, "first_millis")?;
+        let net = integers(orders, "net")?;
         // (customer, day) packed into one number that sorts by customer, then day.
         let pack =
             |row: usize, day: i32| ((row as u64) << 32) | u64::from((day as u32) ^ (1 << 31));
         let mut keys: Vec<u64> = rows
             .iter()
-            .zip(millis.iter().zip(net))
+            .zip(values(&millis).zip(values(&net)))
             .filter(|(_, (_, net))| *net > 0)
             .map(|(&row, (millis, _))| pack(row, millis.div_euclid(MILLIS_PER_DAY) as i32))
             .collect();
@@ -545,11 +581,11 @@ fn spend_shares(
         .column("code")
         .and_then(|c| c.u32().cloned())
         .context(format!("{column} codes"))?;
-    let amounts = order_values(&coded, "amount")?;
+    let amounts = integers(&coded, "amount")?;
     let slots = top.len() + 1;
     // Money in millionths, summed exactly.
     let mut spend = vec![0i64; customers * slots];
-    for ((&row, code), amount) in rows.iter().zip(codes.iter()).zip(amounts) {
+    for ((&row, code), amount) in rows.iter().zip(codes.iter()).zip(values(&amounts)) {
         let code = code.map_or(top.len(), |c| c as usize);
         spend[row * slots + code] += amount;
     }
@@ -562,10 +598,7 @@ fn spend_shares(
             })
             .collect()
     };
-    let mut names: Vec<String> = top
-        .iter()
-        .map(|v| format!("{column}_{}", slug(v)))
-        .collect();
+    let mut names = value_names(column, top.iter().map(String::as_str));
     if distinct > top.len() {
         names.push(format!("{column}_other"));
     }
@@ -619,10 +652,16 @@ fn top_values(lines: LazyFrame, column: &str, top_n: usize) -> Result<(Vec<Strin
     Ok((top, distinct))
 }
 
+/// A column-name part is at most this many characters (a value can be a megabyte long).
+const SLUG_LENGTH: usize = 40;
+
 /// A value turned into a lowercase column-name part: "Home & Garden" → "home_garden".
 pub fn slug(value: &str) -> String {
     let mut out = String::new();
-    for c in value.trim().to_lowercase().chars() {
+    for c in value.trim().chars().flat_map(char::to_lowercase) {
+        if out.chars().count() >= SLUG_LENGTH {
+            break;
+        }
         if c.is_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('_') {
@@ -635,6 +674,31 @@ pub fn slug(value: &str) -> String {
     } else {
         trimmed
     }
+}
+
+/// Column names "<prefix>_<slug>" for the values of one column, each unique: values that slug
+/// alike ("Home & Garden", "home garden") or share a long beginning get "_2", "_3", …, and
+/// "<prefix>_other" stays free for the values not kept.
+pub fn value_names<'a>(prefix: &str, values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut taken = std::collections::HashSet::from([format!("{prefix}_other")]);
+    values
+        .into_iter()
+        .map(|value| {
+            let base = format!("{prefix}_{}", slug(value));
+            let name = (1..)
+                .map(|n| {
+                    if n == 1 {
+                        base.clone()
+                    } else {
+                        format!("{base}_{n}")
+                    }
+                })
+                .find(|candidate| !taken.contains(candidate))
+                .unwrap_or(base);
+            taken.insert(name.clone());
+            name
+        })
+        .collect()
 }
 
 pub fn events(events: &DataFrame, customers: usize, as_of_day: i32) -> Result<Vec<Feature>> {

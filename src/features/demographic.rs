@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
-use super::aggregate::slug;
+use super::aggregate::{slug, value_names};
 use super::{date_to_day, Feature, FeatureGroup, FeatureKind};
 use crate::error::{PolarsContext, Result};
 use crate::job::FeatureOptions;
@@ -135,14 +135,11 @@ fn one_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Feature
         .map(|v| v.as_deref().unwrap_or("unknown"))
         .collect();
     let (top, distinct) = ranked(filled.iter().copied(), top_n);
+    let names = value_names(prefix, top.iter().map(String::as_str));
     let mut out: Vec<Feature> = top
         .iter()
-        .map(|value| {
-            indicator(
-                format!("{prefix}_{}", slug(value)),
-                filled.iter().map(|v| *v == value).collect(),
-            )
-        })
+        .zip(names)
+        .map(|(value, name)| indicator(name, filled.iter().map(|v| *v == value).collect()))
         .collect();
     if distinct > top.len() {
         out.push(indicator(
@@ -166,10 +163,12 @@ fn multi_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Featu
         })
         .collect();
     let (top, _) = ranked(split.iter().flatten().copied(), top_n);
+    let names = value_names(prefix, top.iter().map(String::as_str));
     top.iter()
-        .map(|tag| {
+        .zip(names)
+        .map(|(tag, name)| {
             indicator(
-                format!("{prefix}_{}", slug(tag)),
+                name,
                 split
                     .iter()
                     .map(|tags| tags.contains(&tag.as_str()))

@@ -72,7 +72,7 @@ pub struct Feature {
 }
 
 impl Feature {
-    fn new(
+    pub fn new(
         name: impl Into<String>,
         group: FeatureGroup,
         kind: FeatureKind,
@@ -119,6 +119,11 @@ impl FeatureTable {
 
     pub fn len(&self) -> usize {
         self.customer_ids.len()
+    }
+
+    /// Net revenue in the as-of window rounded to the cent, summed exactly in millionths.
+    pub fn net_revenue(&self) -> f64 {
+        crate::invariants::micros_to_money(crate::invariants::total_micros(&self.facts.monetary))
     }
 
     pub fn is_empty(&self) -> bool {

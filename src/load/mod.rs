@@ -1,8 +1,8 @@
 //! Stage 1 — load: read the job's tables and map their columns onto the roles of SPEC §2.
 //! Every table comes out with canonical column names and types; dropped rows are counted.
 
-mod parse;
-mod read;
+pub mod parse;
+pub mod read;
 mod text;
 
 use std::collections::BTreeMap;
@@ -63,6 +63,14 @@ pub struct DataQuality {
     pub files: Vec<String>,
     /// The date format read (given or detected) per "table.column".
     pub date_formats: BTreeMap<String, String>,
+    /// Rows kept that an analyst should know about, by reason (e.g. customers who bought but
+    /// have no row in the customers table: they are segmented without demographics).
+    #[serde(default)]
+    pub kept: BTreeMap<String, usize>,
+    /// The customers and revenue counted from the loaded tables, which the run's outputs must
+    /// reconcile to (see `invariants`).
+    #[serde(default)]
+    pub expected: Option<crate::invariants::Expected>,
 }
 
 impl DataQuality {
@@ -144,6 +152,9 @@ pub fn load(job: &Job) -> Result<Inputs> {
         events.as_mut(),
     ];
     let customer_ids = index_customers(frames.into_iter().flatten().collect())?;
+    if let Some(table) = &customers {
+        count_unknown_customers(&mut quality, table, &transactions, &campaigns, &events)?;
+    }
     Ok(Inputs {
         customer_ids,
         transactions,
@@ -158,9 +169,14 @@ fn read(
     job: &Job,
     source: &crate::job::Source,
     table: &str,
+    columns: Option<&[String]>,
     quality: &mut DataQuality,
 ) -> Result<Vec<RawFile>> {
-    let files = read_table(&job.resolve(source.path), csv_options(source))?;
+    let options = CsvOptions {
+        columns,
+        ..csv_options(source)
+    };
+    let files = read_table(&job.resolve(source.path), options)?;
     for f in &files {
         *quality.rows_read.entry(table.to_string()).or_default() += f.frame.height();
         quality.files.push(f.path.display().to_string());
@@ -184,6 +200,7 @@ fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
     CsvOptions {
         separator: source.separator,
         encoding: source.encoding,
+        columns: None,
     }
 }
 
@@ -227,7 +244,8 @@ fn load_transactions(
     const TABLE: &str = "transactions";
     let mut frames = Vec::new();
     let mut has_time = true;
-    for raw in read(job, &spec.source(), TABLE, quality)? {
+    let columns = spec.mapped_columns();
+    for raw in read(job, &spec.source(), TABLE, Some(&columns), quality)? {
         let times = parse::datetime_column(
             &raw,
             &spec.timestamp,
@@ -243,7 +261,8 @@ fn load_transactions(
         quality.drop_rows(TABLE, "blank or sentinel customer id", no_id);
         quality.drop_rows(TABLE, "blank timestamp", no_time);
         quality.drop_rows(TABLE, "blank amount", no_amount);
-        frames.push(usable_lines(lines, spec)?);
+        let complete = no_id + no_time + no_amount == 0;
+        frames.push(usable_lines(lines, spec, complete)?);
     }
     let frame = concat_frames(frames, TABLE)?;
     Ok(TransactionTable {
@@ -323,7 +342,7 @@ fn unusable_lines(lines: &DataFrame) -> Result<[usize; 3]> {
 /// The usable lines in the table's canonical columns (see [`TransactionTable`]); blank
 /// categories and channels become "unknown" rather than dropping the purchase. Columns the job
 /// does not map are left out rather than filled, which at 20 million lines is hundreds of MB.
-fn usable_lines(lines: DataFrame, spec: &TransactionsInput) -> Result<DataFrame> {
+fn usable_lines(lines: DataFrame, spec: &TransactionsInput, complete: bool) -> Result<DataFrame> {
     let mut columns = vec![col("customer_id"), col("millis"), col("amount")];
     if spec.order_id.is_some() {
         columns.push(col("order_id"));
@@ -336,14 +355,18 @@ fn usable_lines(lines: DataFrame, spec: &TransactionsInput) -> Result<DataFrame>
             columns.push(col(name).fill_null(lit("unknown")));
         }
     }
-    lines
-        .lazy()
-        .filter(
+    // A filter copies every column; lines that are all usable need none.
+    let lines = if complete {
+        lines.lazy()
+    } else {
+        lines.lazy().filter(
             col("customer_id")
                 .is_not_null()
                 .and(col("millis").is_not_null())
                 .and(col("amount").is_not_null()),
         )
+    };
+    lines
         .select(columns)
         .collect()
         .context("building the transactions table")
@@ -373,7 +396,7 @@ fn money(raw: &RawFile, column: &str, values: Float64Chunked) -> Result<Int64Chu
             column: column.to_string(),
             row: row + 1,
             message: format!(
-                "the amount {value} is beyond ±{MAX_LINE_AMOUNT:e} per line; an export error (a wrong column, an id or a sentinel such as 9999999999 read as money), not a purchase"
+                "the amount {value:e} is beyond ±{MAX_LINE_AMOUNT:e} per line; an export error (a wrong column, an id or a sentinel such as 99999999999 read as money), not a purchase"
             ),
         });
     }
@@ -391,7 +414,7 @@ fn load_customers(
 ) -> Result<CustomerTable> {
     const TABLE: &str = "customers";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.source(), TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, None, quality)? {
         frames.push(customer_frame(&raw, spec, quality)?);
     }
     let mut frame = concat_frames(frames, "customers")?;
@@ -525,7 +548,7 @@ fn load_campaigns(
 ) -> Result<DataFrame> {
     const TABLE: &str = "campaigns";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.source(), TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, None, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
         let mut columns = vec![
@@ -564,7 +587,7 @@ fn load_campaigns(
 fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Result<DataFrame> {
     const TABLE: &str = "events";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.source(), TABLE, quality)? {
+    for raw in read(job, &spec.source(), TABLE, None, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let times = parse::datetimes(
             &raw,
@@ -696,6 +719,45 @@ fn index_customers(frames: Vec<&mut DataFrame>) -> Result<Vec<String>> {
         frame.with_column(code).context("customer index")?;
     }
     Ok(ids)
+}
+
+/// Customers found in another table but not in the customers table, per table (kept, noted).
+fn count_unknown_customers(
+    quality: &mut DataQuality,
+    customers: &CustomerTable,
+    transactions: &Option<TransactionTable>,
+    campaigns: &Option<DataFrame>,
+    events: &Option<DataFrame>,
+) -> Result<()> {
+    let codes = |frame: &DataFrame| -> Result<Vec<u32>> {
+        let column = frame.column("customer").context("customer index")?;
+        Ok(column
+            .u32()
+            .context("customer index")?
+            .iter()
+            .flatten()
+            .collect())
+    };
+    let listed: std::collections::HashSet<u32> = codes(&customers.frame)?.into_iter().collect();
+    let others = [
+        ("transactions", transactions.as_ref().map(|t| &t.frame)),
+        ("campaigns", campaigns.as_ref()),
+        ("events", events.as_ref()),
+    ];
+    for (table, frame) in others {
+        let Some(frame) = frame else { continue };
+        let unknown: std::collections::HashSet<u32> = codes(frame)?
+            .into_iter()
+            .filter(|c| !listed.contains(c))
+            .collect();
+        if !unknown.is_empty() {
+            quality.kept.insert(
+                format!("customers found in {table} only (no customers-table row)"),
+                unknown.len(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The job's reference segmentation (customer id → segment), when it names one.

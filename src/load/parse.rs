@@ -14,10 +14,17 @@ pub fn column<'a>(raw: &'a RawFile, name: &str) -> Result<&'a Column> {
             .into_iter()
             .map(|s| s.as_str())
             .collect();
+        // One column whose name holds another separator: the job's separator is not the file's.
+        let hint = match names.as_slice() {
+            [only] if only.contains([',', ';', '\t', '|']) => {
+                " — the file reads as a single column: is the table's `separator` key right? (leave it out to detect the separator)"
+            }
+            _ => "",
+        };
         input_error(
             &raw.path,
             format!(
-                "no column '{name}'{}; the file has: {}",
+                "no column '{name}'{}; the file has: {}{hint}",
                 crate::job::suggest(name, &names),
                 names.join(", ")
             ),
@@ -364,6 +371,26 @@ fn detect_format(
         .collect();
     let fits = |f: &str| probe.iter().all(|v| parse_datetime(v, f).is_some());
     let candidates: Vec<&str> = DATE_FORMATS.iter().copied().filter(|f| fits(f)).collect();
+    if candidates.is_empty() {
+        // A format that reads most values is the column's: the cells it cannot read are then
+        // reported one by one, with their row, instead of a guess about the whole column.
+        let fitting = |f: &str| {
+            probe
+                .iter()
+                .filter(|v| parse_datetime(v, f).is_some())
+                .count()
+        };
+        let mut best = ("", 0);
+        for format in DATE_FORMATS {
+            let n = fitting(format);
+            if n > best.1 {
+                best = (format, n);
+            }
+        }
+        if best.1 * 2 > probe.len() {
+            return Ok(best.0.to_string());
+        }
+    }
     let Some(&chosen) = candidates.first() else {
         return Err(input_error(
             &raw.path,

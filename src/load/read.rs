@@ -16,11 +16,14 @@ pub struct RawFile {
     pub preamble_lines: usize,
 }
 
-/// How a table's CSV files are written, from the job (None = detect).
+/// How a table's CSV files are written, from the job (None = detect), and the columns the job
+/// maps (a Parquet file is read for those alone: at 20 million lines every unused column costs
+/// hundreds of MB).
 #[derive(Clone, Copy, Default)]
 pub struct CsvOptions<'a> {
     pub separator: Option<&'a str>,
     pub encoding: Option<&'a str>,
+    pub columns: Option<&'a [String]>,
 }
 
 pub fn read_table(spec: &Path, options: CsvOptions) -> Result<Vec<RawFile>> {
@@ -87,7 +90,19 @@ fn read_file(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
     if is_parquet(path) {
         let file = std::fs::File::open(path)
             .map_err(|e| input_error(path, format!("cannot open: {e}")))?;
-        let frame = ParquetReader::new(file)
+        let mut reader = ParquetReader::new(file);
+        let schema = reader
+            .schema()
+            .context(format!("{}: not a readable Parquet file", path.display()))?;
+        // When a mapped column is missing, everything is read, so the error lists the file's
+        // columns.
+        if let Some(columns) = options
+            .columns
+            .filter(|cols| cols.iter().all(|c| schema.contains(c.as_str())))
+        {
+            reader = reader.with_columns(Some(columns.to_vec()));
+        }
+        let frame = reader
             .finish()
             .context(format!("{}: not a readable Parquet file", path.display()))?;
         return Ok((frame, 0));
@@ -115,6 +130,37 @@ fn read_csv(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
                 "the first line holds values, not column names (\"{}\"); add a header line \
                  naming the columns",
                 header.chars().take(80).collect::<String>()
+            ),
+        ));
+    }
+    let names = text::header_fields(header, layout.separator);
+    if let Some((i, name)) = names
+        .iter()
+        .enumerate()
+        .find(|(i, n)| !n.is_empty() && names[..*i].contains(n))
+    {
+        let first = names.iter().position(|n| n == name).unwrap_or(0);
+        return Err(input_error(
+            path,
+            format!(
+                "column '{name}' appears twice in the header (fields {} and {}); rename one so that the job's mapping is not ambiguous",
+                first + 1,
+                i + 1
+            ),
+        ));
+    }
+    if body.lines().skip(1).all(|line| line.trim().is_empty()) {
+        return Err(input_error(
+            path,
+            "the file has a header but no data rows".into(),
+        ));
+    }
+    if let Some((record, fields, width)) = text::ragged_record(body, layout.separator) {
+        let sep = layout.separator as char;
+        return Err(input_error(
+            path,
+            format!(
+                "data row {record} has {fields} field(s) where the header has {width} (separator '{sep}'): a line written with another separator, or a value holding an unquoted '{sep}' — quote it or fix the line"
             ),
         ));
     }

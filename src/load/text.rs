@@ -89,6 +89,59 @@ fn field_counts(text: &str, separator: u8) -> Vec<usize> {
         .collect()
 }
 
+/// The header's field names, quotes removed and trimmed.
+pub fn header_fields(header_line: &str, separator: u8) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    for c in header_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c == separator as char && !quoted => fields.push(String::new()),
+            c => fields.last_mut().map_or((), |f| f.push(c)),
+        }
+    }
+    fields.iter().map(|f| f.trim().to_string()).collect()
+}
+
+/// The first data record (1-based, after the header) whose number of fields differs from the
+/// header's, with its count: a line written with another separator, or a value with an unquoted
+/// separator. Quoted fields may hold separators and line breaks; blank lines are skipped.
+pub fn ragged_record(body: &str, separator: u8) -> Option<(usize, usize, usize)> {
+    let mut records = Vec::with_capacity(2);
+    let (mut fields, mut quoted, mut blank) = (1, false, true);
+    let mut record = 0;
+    let mut expected = None;
+    for byte in body.bytes().chain(std::iter::once(b'\n')) {
+        match byte {
+            b'"' => {
+                quoted = !quoted;
+                blank = false;
+            }
+            b'\n' if !quoted => {
+                if !blank {
+                    match expected {
+                        None => expected = Some(fields),
+                        Some(width) if fields != width => {
+                            records.push((record, fields, width));
+                            break;
+                        }
+                        Some(_) => {}
+                    }
+                    record += 1;
+                }
+                (fields, blank) = (1, true);
+            }
+            b'\r' if !quoted => {}
+            b if b == separator && !quoted => {
+                fields += 1;
+                blank = false;
+            }
+            _ => blank = false,
+        }
+    }
+    records.into_iter().next()
+}
+
 /// The most common value of the counts (the data rows' width), ties to the larger.
 fn mode(counts: &[usize]) -> usize {
     let mut best = (0, 0);

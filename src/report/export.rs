@@ -103,7 +103,13 @@ fn round4(p: f64) -> f64 {
 }
 
 pub fn write(run: &RunResult, dir: &Path) -> Result<()> {
-    write_frame(assignments_frame(run)?, dir)
+    let frame = assignments_frame(run)?;
+    crate::invariants::check_assignments(
+        &frame,
+        run.quality.expected.as_ref(),
+        run.features.len(),
+    )?;
+    write_frame(frame, dir)
 }
 
 /// assignments.parquet as is, and assignments.csv with formula-looking text neutralised.

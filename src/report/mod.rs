@@ -49,6 +49,7 @@ pub(crate) fn write_folder(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    refuse_links(&[&parent, final_dir])?;
     std::fs::create_dir_all(&parent).map_err(|e| output_error(&parent, e))?;
     let name = final_dir
         .file_name()
@@ -65,6 +66,26 @@ pub(crate) fn write_folder(
         return Err(e);
     }
     replace_folder(&staging, final_dir)
+}
+
+/// The job's folder and the report's folder must be real folders: a symbolic link there would
+/// carry the report (and the removal of the previous one) outside the output folder.
+fn refuse_links(folders: &[&Path]) -> Result<()> {
+    for folder in folders {
+        let Ok(meta) = std::fs::symlink_metadata(folder) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(folder)
+                .map(|t| format!(" (to {})", t.display()))
+                .unwrap_or_default();
+            return Err(crate::error::Error::Output {
+                path: folder.to_path_buf(),
+                message: format!("is a symbolic link{target}; reports are written only into real folders inside the output folder — remove the link or choose another --output"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Staging folders of runs that were killed (their process is gone) are removed; a concurrent
@@ -157,6 +178,7 @@ fn replace_by_two_renames(staging: &Path, target: &Path) -> Result<()> {
 }
 
 fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
+    let segmentations = crate::invariants::check_segmentations(run)?;
     let chart_dir = dir.join("charts");
     std::fs::create_dir_all(&chart_dir).map_err(|e| output_error(&chart_dir, e))?;
     let charts = figures::draw_charts(run, &chart_dir)?;
@@ -173,7 +195,7 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     export::write(run, dir)?;
     export::write_segments(run, dir)?;
     html::write(run, dir, &charts, migration.as_ref())?;
-    write_run_log(run, &dir.join("run.log"))
+    write_run_log(run, segmentations, &dir.join("run.log"))
 }
 
 pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -211,7 +233,7 @@ fn fingerprint(path: &Path) -> String {
     }
 }
 
-fn write_run_log(run: &RunResult, path: &Path) -> Result<()> {
+fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<()> {
     let mut log = String::new();
     log.push_str(&format!(
         "segmenta {}\njob: {}\nas_of: {}\nseed: {}\n",
@@ -236,6 +258,9 @@ fn write_run_log(run: &RunResult, path: &Path) -> Result<()> {
     for (reason, rows) in &run.quality.dropped {
         log.push_str(&format!("rows dropped: {reason} = {rows}\n"));
     }
+    for (reason, rows) in &run.quality.kept {
+        log.push_str(&format!("rows kept: {reason} = {rows}\n"));
+    }
     for (feature, cells) in &run.fit_report.imputed {
         log.push_str(&format!("cells imputed: {feature} = {cells}\n"));
     }
@@ -243,8 +268,14 @@ fn write_run_log(run: &RunResult, path: &Path) -> Result<()> {
         "\n[result]\ncustomers: {}\ntransaction lines used: {}\nrevenue: {}\n",
         run.features.len(),
         run.features.transactions_used,
-        money(run.features.facts.monetary.iter().sum())
+        money(run.features.net_revenue())
     ));
+    if let Some(expected) = &run.quality.expected {
+        log.push_str(&format!(
+            "checks passed: {}\n",
+            crate::invariants::Passed(expected, segmentations)
+        ));
+    }
     log.push_str(&format!(
         "k-means: k = {} ({})\ndbscan: eps = {:.4}, min_points = {}, clusters = {}, noise = {}\n",
         run.kmeans.k,

@@ -36,7 +36,7 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
             "every row was usable".into(),
         ));
     }
-    vec![
+    let mut groups = vec![
         QualityGroup {
             title: "Rows read",
             rows: q
@@ -48,6 +48,14 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
         QualityGroup {
             title: "Rows dropped",
             rows: dropped,
+        },
+        QualityGroup {
+            title: KEPT,
+            rows: q
+                .kept
+                .iter()
+                .map(|(reason, n)| row(reason.clone(), count(*n), "segmented all the same".into()))
+                .collect(),
         },
         QualityGroup {
             title: "Date formats detected",
@@ -68,8 +76,12 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
             title: "Values filled in before clustering",
             rows: filled(run),
         },
-    ]
+    ];
+    groups.retain(|g| g.title != KEPT || !g.rows.is_empty());
+    groups
 }
+
+const KEPT: &str = "Rows kept, to know about";
 
 /// Imputed cells of the clustered features, with the value they got and why they were blank.
 fn filled(run: &RunResult) -> Vec<QualityRow> {

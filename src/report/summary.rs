@@ -237,7 +237,7 @@ pub fn build(run: &RunResult) -> Summary<'_> {
         primary: format!("{:?}", run.job.primary).to_lowercase(),
         customers: run.features.len(),
         transactions: run.features.transactions_used,
-        revenue: cents(run.features.facts.monetary.iter().sum()),
+        revenue: run.features.net_revenue(),
         features: run.matrix.names.clone(),
         kmeans: KmeansSummary {
             k: km.k,

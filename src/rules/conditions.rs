@@ -33,16 +33,18 @@ pub fn first_match(
     let mut chain = lit(default);
     for condition in conditions.iter().rev() {
         let expr = parse(condition, &columns)?;
+        check_yes_no(frame, condition, &expr)?;
         chain = when(expr.fill_null(lit(false)))
             .then(lit(condition.segment))
             .otherwise(chain);
     }
-    let out = frame
-        .clone()
-        .lazy()
-        .select([chain.alias("__segment")])
-        .collect()
-        .map_err(|e| evaluation_error(conditions, e))?;
+    let out = guarded(conditions, || {
+        frame
+            .clone()
+            .lazy()
+            .select([chain.alias("__segment")])
+            .collect()
+    })?;
     let segment = out
         .column("__segment")
         .and_then(|c| c.str().cloned())
@@ -202,6 +204,47 @@ fn pointed(condition: &Condition, message: &str, column: Option<usize>, width: u
         ));
     }
     Error::Data(out)
+}
+
+/// A condition must say yes or no for each customer: `r_score AND 'x'` or `monetary + 1` is an
+/// error naming it, found from the types before anything is evaluated.
+fn check_yes_no(frame: &DataFrame, condition: &Condition, expr: &Expr) -> Result<()> {
+    let schema = guarded(std::slice::from_ref(condition), || {
+        frame
+            .clone()
+            .lazy()
+            .select([expr.clone().alias("__test")])
+            .collect_schema()
+    })?;
+    match schema.get("__test") {
+        Some(DataType::Boolean | DataType::Null) | None => Ok(()),
+        Some(other) => Err(pointed(
+            condition,
+            &format!("this gives {other} values, not yes or no; compare it, e.g. `… > 3` or `… = 'Gold'`"),
+            None,
+            1,
+        )),
+    }
+}
+
+/// Runs a polars step over user-written conditions. Polars answers most mistyped expressions
+/// with an error but a few with a panic (`r_score AND ''`, found by tests/fuzz.rs); both become
+/// the same error naming the conditions.
+fn guarded<T>(conditions: &[Condition], step: impl FnOnce() -> PolarsResult<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(result) => result.map_err(|e| evaluation_error(conditions, e)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(evaluation_error(
+                conditions,
+                PolarsError::InvalidOperation(message.into()),
+            ))
+        }
+    }
 }
 
 fn evaluation_error(conditions: &[Condition], error: PolarsError) -> Error {

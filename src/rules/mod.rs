@@ -2,7 +2,7 @@
 //! points (`rfm`), rule sets from preset data files (`preset`: score maps and ordered
 //! conditions), and the job's own rules, all evaluated over one rule table (`table`).
 
-mod conditions;
+pub mod conditions;
 pub mod preset;
 pub mod rfm;
 mod table;

@@ -535,6 +535,15 @@ fn ellipsize(s: &str, size: f64, bold: bool, max_w: i32) -> String {
 /// Greedy word wrap. Breaks after spaces and also after `_`, `-` and `/`, because feature names
 /// are snake_case identifiers. A single piece wider than `max_w` stays on its own line.
 fn wrap(s: &str, size: f64, bold: bool, max_w: i32) -> Vec<String> {
+    // Measuring text is per glyph: a label from the data can be a megabyte long.
+    const LONGEST: usize = 160;
+    let clipped: String;
+    let s = if s.chars().count() > LONGEST {
+        clipped = s.chars().take(LONGEST - 1).chain(['…']).collect();
+        clipped.as_str()
+    } else {
+        s
+    };
     let mut pieces = Vec::new();
     let mut cur = String::new();
     for ch in s.chars() {

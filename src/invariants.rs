@@ -1,0 +1,357 @@
+//! What every run proves before its report is in place: every customer of the inputs is in the
+//! assignments exactly once, net revenue equals the inputs' to the cent, and every segmentation
+//! covers every customer once. A failed check is an error (exit 5), never a warning: a report
+//! that lost a customer or a cent must not reach the CRM.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::error::{Error, PolarsContext, Result};
+use crate::features::FeatureTable;
+use crate::load::{Inputs, MICROS};
+use crate::RunResult;
+
+/// Half a cent in millionths: two sums of the same money agree "to the cent" within it.
+const HALF_CENT: i128 = 5_000;
+
+/// What the inputs hold, counted straight from the loaded tables before any aggregation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Expected {
+    /// Distinct customer ids over every table (after sentinel and blank ids were dropped).
+    pub customers: usize,
+    /// Net revenue in millionths: the transaction lines dated before the as-of date or, for a
+    /// pre-aggregated customers table, its spend column.
+    pub revenue_micros: i128,
+    /// Where the revenue was summed from, for the message and run.log.
+    pub revenue_source: String,
+}
+
+impl Expected {
+    /// Counts the inputs; an index outside the id list or an id no row refers to is an error.
+    pub fn of_inputs(inputs: &Inputs, as_of: NaiveDate) -> Result<Expected> {
+        let customers = inputs.customer_ids.len();
+        check_every_id_is_referenced(inputs)?;
+        let (revenue_micros, revenue_source) = match (&inputs.transactions, &inputs.customers) {
+            (Some(tx), _) => (
+                window_revenue(&tx.frame, as_of)?,
+                format!("transaction lines dated before {as_of}"),
+            ),
+            (None, Some(table)) if table.pre_aggregated => (
+                column_micros(&table.frame, "monetary")?,
+                "the customers table's spend column".to_string(),
+            ),
+            _ => (0, "no purchases in the inputs".to_string()),
+        };
+        Ok(Expected {
+            customers,
+            revenue_micros,
+            revenue_source,
+        })
+    }
+}
+
+/// The checks a finished run passed, in words for run.log.
+pub struct Passed<'a>(pub &'a Expected, pub usize);
+
+impl fmt::Display for Passed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Passed(expected, segmentations) = self;
+        write!(
+            f,
+            "{} customers of the inputs, each once in the assignments; net revenue {} equal to the \
+             sum of the {} to the cent; the segment sizes of all {segmentations} segmentations add up to the customers",
+            crate::report::count(expected.customers),
+            micros_text(expected.revenue_micros),
+            expected.revenue_source.trim_start_matches("the ")
+        )
+    }
+}
+
+fn failed(message: String) -> Error {
+    Error::Invariant(message)
+}
+
+/// Every customer index any table uses lies inside the id list, and every id is used by a row.
+fn check_every_id_is_referenced(inputs: &Inputs) -> Result<()> {
+    let n = inputs.customer_ids.len();
+    let mut seen = vec![false; n];
+    let frames = [
+        inputs.transactions.as_ref().map(|t| &t.frame),
+        inputs.customers.as_ref().map(|c| &c.frame),
+        inputs.campaigns.as_ref(),
+        inputs.events.as_ref(),
+    ];
+    for frame in frames.into_iter().flatten() {
+        let column = frame
+            .column("customer")
+            .context("customer index")?
+            .u32()
+            .context("customer index")?;
+        for index in column.iter() {
+            let Some(index) = index else {
+                return Err(failed("a loaded row has no customer".into()));
+            };
+            match seen.get_mut(index as usize) {
+                Some(flag) => *flag = true,
+                None => {
+                    return Err(failed(format!(
+                        "a loaded row refers to customer number {index} of {n}"
+                    )))
+                }
+            }
+        }
+    }
+    if let Some(unused) = seen.iter().position(|s| !s) {
+        return Err(failed(format!(
+            "customer '{}' is listed but no row of the inputs refers to it",
+            inputs.customer_ids[unused]
+        )));
+    }
+    Ok(())
+}
+
+/// The sum of the line amounts (millionths) dated before the as-of date, exactly.
+fn window_revenue(lines: &DataFrame, as_of: NaiveDate) -> Result<i128> {
+    let as_of_millis = as_of
+        .and_hms_opt(0, 0, 0)
+        .map_or(i64::MAX, |t| t.and_utc().timestamp_millis());
+    let amounts = lines
+        .column("amount")
+        .context("line amounts")?
+        .i64()
+        .context("line amounts")?;
+    let millis = lines
+        .column("millis")
+        .context("line times")?
+        .i64()
+        .context("line times")?;
+    Ok(amounts
+        .iter()
+        .zip(millis.iter())
+        .filter(|(_, t)| t.is_some_and(|t| t < as_of_millis))
+        .map(|(a, _)| i128::from(a.unwrap_or(0)))
+        .sum())
+}
+
+/// A money column in original units summed in millionths, each value rounded once.
+fn column_micros(frame: &DataFrame, name: &str) -> Result<i128> {
+    let Ok(column) = frame.column(name) else {
+        return Ok(0);
+    };
+    let values = column
+        .cast(&DataType::Float64)
+        .context(format!("column {name}"))?;
+    let values = values.f64().context(format!("column {name}"))?;
+    Ok(values.iter().flatten().map(to_micros).sum())
+}
+
+fn to_micros(value: f64) -> i128 {
+    (value * MICROS).round() as i128
+}
+
+/// Net revenue of per-customer spend in millionths, exact whatever the order of the customers.
+pub fn total_micros(monetary: &[f64]) -> i128 {
+    monetary.iter().copied().map(to_micros).sum()
+}
+
+/// Millionths as money rounded to the cent: what the report prints as the total.
+pub fn micros_to_money(micros: i128) -> f64 {
+    // Rounded in integers first, so the total is the same cent whatever its size.
+    let cents = (micros + micros.signum() * HALF_CENT) / 10_000;
+    cents as f64 / 100.0
+}
+
+fn micros_text(micros: i128) -> String {
+    crate::report::money(micros_to_money(micros))
+}
+
+/// The feature table has every customer once, in the inputs' order, with its spend.
+pub fn check_features(expected: &Expected, table: &FeatureTable) -> Result<()> {
+    let n = table.len();
+    if n != expected.customers {
+        return Err(failed(format!(
+            "the inputs hold {} customers but the feature table {n}",
+            expected.customers
+        )));
+    }
+    if let Some(i) = table.customer_ids.windows(2).position(|w| w[0] >= w[1]) {
+        return Err(failed(format!(
+            "customer '{}' is out of order or twice in the feature table",
+            table.customer_ids[i + 1]
+        )));
+    }
+    let lengths = [
+        ("recency", table.facts.recency_days.len()),
+        ("frequency", table.facts.frequency.len()),
+        ("monetary", table.facts.monetary.len()),
+    ]
+    .into_iter()
+    .chain(
+        table
+            .features
+            .iter()
+            .chain(&table.rule_only)
+            .map(|f| (f.name.as_str(), f.values.len())),
+    );
+    for (name, len) in lengths {
+        if len != n {
+            return Err(failed(format!(
+                "feature '{name}' has {len} values for {n} customers"
+            )));
+        }
+    }
+    check_revenue(expected, total_micros(&table.facts.monetary))
+}
+
+fn check_revenue(expected: &Expected, micros: i128) -> Result<()> {
+    if (micros - expected.revenue_micros).abs() >= HALF_CENT {
+        return Err(failed(format!(
+            "net revenue {} does not equal the sum of the {}, {}",
+            micros_text(micros),
+            expected.revenue_source.trim_start_matches("the "),
+            micros_text(expected.revenue_micros)
+        )));
+    }
+    Ok(())
+}
+
+/// Every segmentation of the run gives every customer one segment, and its segment sizes add up
+/// to the customers; returns how many segmentations were checked.
+pub fn check_segmentations(run: &RunResult) -> Result<usize> {
+    let n = run.features.len();
+    let mut checked = 0;
+    let mut check = |what: &str, labels: usize, sizes: Option<usize>| -> Result<()> {
+        checked += 1;
+        if labels != n {
+            return Err(failed(format!(
+                "{what} gives {labels} customers a segment, not all {n}"
+            )));
+        }
+        match sizes {
+            Some(total) if total != n => Err(failed(format!(
+                "the {what} segment sizes add up to {total}, not to the {n} customers"
+            ))),
+            _ => Ok(()),
+        }
+    };
+    let sizes = |l: &crate::label::Labelling| -> usize { l.clusters.iter().map(|c| c.size).sum() };
+    check(
+        "k-means",
+        run.kmeans.labels.len(),
+        Some(sizes(&run.kmeans_labels)),
+    )?;
+    check(
+        "DBSCAN",
+        run.dbscan.labels.len(),
+        Some(sizes(&run.dbscan_labels)),
+    )?;
+    if let (Some(g), Some(l)) = (&run.gmm, &run.gmm_labels) {
+        check("Gaussian mixture", g.labels.len(), Some(sizes(l)))?;
+    }
+    for set in &run.rules.sets {
+        let names: std::collections::HashSet<&str> =
+            set.segments.iter().map(|s| s.name.as_str()).collect();
+        // The report sizes a rule segment by the customers carrying its name.
+        let total = set
+            .labels
+            .iter()
+            .filter(|l| names.contains(l.as_str()))
+            .count();
+        check(
+            &format!("rule set '{}'", set.name),
+            set.labels.len(),
+            Some(total),
+        )?;
+    }
+    Ok(checked)
+}
+
+/// The assignment table about to be written holds each customer of the inputs exactly once.
+pub fn check_assignments(
+    frame: &DataFrame,
+    expected: Option<&Expected>,
+    customers: usize,
+) -> Result<()> {
+    let want = expected.map_or(customers, |e| e.customers);
+    if frame.height() != want {
+        return Err(failed(format!(
+            "the assignments hold {} rows for {want} customers",
+            frame.height()
+        )));
+    }
+    let ids = frame
+        .column("customer_id")
+        .context("assignments")?
+        .n_unique()
+        .context("assignments")?;
+    if ids != want {
+        return Err(failed(format!(
+            "the assignments hold {ids} distinct customers for {want} rows"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::PurchaseFacts;
+
+    fn table(ids: &[&str], monetary: &[f64]) -> FeatureTable {
+        let n = ids.len();
+        FeatureTable {
+            customer_ids: ids.iter().map(|s| s.to_string()).collect(),
+            features: Vec::new(),
+            rule_only: Vec::new(),
+            facts: PurchaseFacts {
+                recency_days: vec![None; n],
+                frequency: vec![1.0; n],
+                monetary: monetary.to_vec(),
+                previous_gap_days: vec![None; n],
+            },
+            as_of: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            notes: Vec::new(),
+            transactions_used: n,
+        }
+    }
+
+    fn expected(customers: usize, revenue_micros: i128) -> Expected {
+        Expected {
+            customers,
+            revenue_micros,
+            revenue_source: "transaction lines dated before 2025-01-01".into(),
+        }
+    }
+
+    #[test]
+    fn a_lost_doubled_or_reordered_customer_fails_the_run() {
+        let good = table(&["A", "B", "C"], &[1.0, 2.0, 3.25]);
+        check_features(&expected(3, 6_250_000), &good).unwrap();
+        let lost = table(&["A", "B"], &[1.0, 2.0]);
+        let twice = table(&["A", "B", "B"], &[1.0, 2.0, 3.25]);
+        for bad in [lost, twice] {
+            let err = check_features(&expected(3, 6_250_000), &bad).unwrap_err();
+            assert!(matches!(err, Error::Invariant(_)), "{err}");
+        }
+    }
+
+    #[test]
+    fn revenue_must_match_to_the_cent() {
+        let table = table(&["A", "B"], &[0.10, 0.20]);
+        // 0.1 + 0.2 in floating point is 0.30000000000000004: summed in millionths it is exact.
+        check_features(&expected(2, 300_000), &table).unwrap();
+        check_features(&expected(2, 304_999), &table).unwrap();
+        let err = check_features(&expected(2, 310_000), &table).unwrap_err();
+        assert!(err.to_string().contains("0.30"), "{err}");
+    }
+
+    #[test]
+    fn totals_round_half_away_from_zero_in_integers() {
+        assert_eq!(micros_to_money(1_234_565_000), 1234.57);
+        assert_eq!(micros_to_money(-1_234_565_000), -1234.57);
+        assert_eq!(micros_to_money(4_999), 0.0);
+        assert_eq!(total_micros(&[0.1; 10]), 1_000_000);
+    }
+}
