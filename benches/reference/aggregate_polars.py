@@ -27,37 +27,18 @@ STARTED = time.perf_counter()  # before the heavy imports, which are timed as th
 
 import argparse
 import json
-import resource
 import sys
 import tomllib
 from datetime import date
 from pathlib import Path
+
+from stopwatch import Stopwatch
 
 import polars as pl
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_JOB = HERE.parent / "scale.toml"
 EPOCH = date(1970, 1, 1)
-
-
-class Stopwatch:
-    """Wall seconds per step and the process's peak RSS (ru_maxrss) after it."""
-
-    def __init__(self) -> None:
-        self.steps: dict[str, dict[str, float]] = {}
-        self.start = STARTED
-        self.total_start = STARTED
-
-    def lap(self, step: str, detail: str = "") -> None:
-        now = time.perf_counter()
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-        self.steps[step] = {"wall_s": round(now - self.start, 3), "peak_rss_mb": round(peak_mb, 1)}
-        print(f"  {step:<11}{now - self.start:8.2f} s  peak RSS {peak_mb:8.1f} MB  {detail}",
-              file=sys.stderr, flush=True)
-        self.start = time.perf_counter()
-
-    def total(self) -> float:
-        return round(time.perf_counter() - self.total_start, 3)
 
 
 def job_settings(path: Path | None) -> dict:
@@ -273,7 +254,7 @@ def main() -> None:
         s["as_of"] = a.as_of
     engine = "streaming" if a.streaming else "in-memory"
 
-    clock = Stopwatch()
+    clock = Stopwatch(STARTED)
     clock.lap("imports", "python modules loaded")
     tx, cu, has_time = read(a.data, a.format, engine)
     clock.lap("read", f"{tx.height} transaction lines, {cu.height} customers ({a.format})")

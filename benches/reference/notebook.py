@@ -33,10 +33,11 @@ STARTED = time.perf_counter()  # before the heavy imports, which are timed as th
 import argparse
 import json
 import os
-import resource
 import sys
 import tomllib
 from pathlib import Path
+
+from stopwatch import Stopwatch
 
 import numpy as np
 import pandas as pd
@@ -55,26 +56,6 @@ DEFAULT_LOG1P = ["monetary", "frequency", "avg_order_value", "recency_days", "te
 # Shares are never given log1p; indicators are never clipped (src/features/prepare.rs).
 SHARE_SUFFIX = "_share"
 K_DISTANCE_SAMPLE = 3000  # src/cluster/dbscan.rs
-
-
-class Stopwatch:
-    """Wall seconds per step and the process's peak RSS (ru_maxrss) after it."""
-
-    def __init__(self) -> None:
-        self.steps: dict[str, dict[str, float]] = {}
-        self.start = STARTED
-        self.total_start = STARTED
-
-    def lap(self, step: str, detail: str = "") -> None:
-        now = time.perf_counter()
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-        self.steps[step] = {"wall_s": round(now - self.start, 3), "peak_rss_mb": round(peak_mb, 1)}
-        print(f"  {step:<11}{now - self.start:8.2f} s  peak RSS {peak_mb:8.1f} MB  {detail}",
-              file=sys.stderr, flush=True)
-        self.start = time.perf_counter()
-
-    def total(self) -> float:
-        return round(time.perf_counter() - self.total_start, 3)
 
 
 def job_settings(path: Path | None) -> dict:
@@ -363,7 +344,7 @@ def main() -> None:
         if value is not None:
             s[key] = value
 
-    clock = Stopwatch()
+    clock = Stopwatch(STARTED)
     clock.lap("imports", "python modules loaded")
     tx, cu, has_time = read_tables(a.data, a.format, s["peak_months"])
     clock.lap("read", f"{len(tx)} transaction lines, {len(cu)} customers ({a.format})")

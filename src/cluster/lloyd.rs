@@ -296,8 +296,22 @@ impl Centres {
     /// [`Self::nearest`] for exactly `K` centroids.
     #[inline(always)]
     fn nearest_of<const K: usize>(&self, row: &[f64]) -> (usize, f64) {
-        let mut sums = [0.0; K];
-        for (&x, column) in row.iter().zip(self.by_dimension.chunks_exact(K)) {
+        // A fixed-size array: inlined, the loops below unroll over the K centroids.
+        self.nearest_into(row, &mut [0.0; K])
+    }
+
+    /// Index and squared distance of the nearest centroid (the lower index on an exact tie).
+    #[inline(always)]
+    fn nearest(&self, row: &[f64], scratch: &mut [f64]) -> (usize, f64) {
+        scratch.fill(0.0);
+        self.nearest_into(row, scratch)
+    }
+
+    /// The squared distances to every centroid summed into `sums` (zeroed, one per centroid),
+    /// then the nearest.
+    #[inline(always)]
+    fn nearest_into(&self, row: &[f64], sums: &mut [f64]) -> (usize, f64) {
+        for (&x, column) in row.iter().zip(self.by_dimension.chunks_exact(sums.len())) {
             for (sum, &c) in sums.iter_mut().zip(column) {
                 let t = x - c;
                 *sum += t * t;
@@ -305,25 +319,6 @@ impl Centres {
         }
         let mut best = (0, f64::INFINITY);
         for (c, &dist) in sums.iter().enumerate() {
-            if dist < best.1 {
-                best = (c, dist);
-            }
-        }
-        best
-    }
-
-    /// Index and squared distance of the nearest centroid (the lower index on an exact tie).
-    #[inline(always)]
-    fn nearest(&self, row: &[f64], scratch: &mut [f64]) -> (usize, f64) {
-        scratch.fill(0.0);
-        for (&x, column) in row.iter().zip(self.by_dimension.chunks_exact(self.k)) {
-            for (sum, &c) in scratch.iter_mut().zip(column) {
-                let t = x - c;
-                *sum += t * t;
-            }
-        }
-        let mut best = (0, f64::INFINITY);
-        for (c, &dist) in scratch.iter().enumerate() {
             if dist < best.1 {
                 best = (c, dist);
             }

@@ -114,28 +114,30 @@ impl NearestWithin {
     /// For every query row: the nearest reference (row index and distance) if one is within
     /// `radius` (≤), the lower index on an exact tie; queries in parallel, results in order.
     pub fn search(&self, queries: ArrayView2<f64>, radius: f64) -> Vec<Option<(usize, f64)>> {
-        let queries = queries.as_standard_layout();
-        let values = queries.as_slice().unwrap_or(&[]);
-        if self.d == 0 {
-            return vec![None; queries.nrows()];
-        }
-        values
-            .par_chunks(self.d)
-            .map_init(Vec::new, |cells, q| self.nearest(q, radius, cells))
-            .collect()
+        self.each_query(queries, |q, cells| self.nearest(q, radius, cells))
     }
 
     /// For every query row: the label of its nearest reference within `radius` (see the module
     /// notes), None when no reference is that close; queries in parallel, results in order.
     pub fn nearest_label(&self, queries: ArrayView2<f64>, radius: f64) -> Vec<Option<usize>> {
+        self.each_query(queries, |q, cells| self.label_of_nearest(q, radius, cells))
+    }
+
+    /// `answer` for every query row, in parallel with a scratch list of cells per thread;
+    /// results in the queries' order, None for all without dimensions.
+    fn each_query<T: Send>(
+        &self,
+        queries: ArrayView2<f64>,
+        answer: impl Fn(&[f64], &mut Vec<(f64, usize, f64)>) -> Option<T> + Sync + Send,
+    ) -> Vec<Option<T>> {
         let queries = queries.as_standard_layout();
         let values = queries.as_slice().unwrap_or(&[]);
         if self.d == 0 {
-            return vec![None; queries.nrows()];
+            return (0..queries.nrows()).map(|_| None).collect();
         }
         values
             .par_chunks(self.d)
-            .map_init(Vec::new, |cells, q| self.label_of_nearest(q, radius, cells))
+            .map_init(Vec::new, |cells, q| answer(q, cells))
             .collect()
     }
 

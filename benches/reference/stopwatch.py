@@ -1,0 +1,29 @@
+"""The reference scripts' timer: wall seconds per step and the process's peak RSS after it,
+printed as the script goes and kept for its JSON results."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+
+
+class Stopwatch:
+    """Wall seconds per step and the process's peak RSS (ru_maxrss) after it."""
+
+    def __init__(self, started: float) -> None:
+        """`started`: time.perf_counter() at the script's start, before its heavy imports."""
+        self.steps: dict[str, dict[str, float]] = {}
+        self.start = started
+        self.total_start = started
+
+    def lap(self, step: str, detail: str = "") -> None:
+        now = time.perf_counter()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        self.steps[step] = {"wall_s": round(now - self.start, 3), "peak_rss_mb": round(peak_mb, 1)}
+        print(f"  {step:<11}{now - self.start:8.2f} s  peak RSS {peak_mb:8.1f} MB  {detail}",
+              file=sys.stderr, flush=True)
+        self.start = time.perf_counter()
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.total_start, 3)
