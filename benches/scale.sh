@@ -2,8 +2,8 @@
 # The scale benchmark (issue 8) in one command: builds segmenta (the dev profile `cargo run` uses),
 # installs the reference's Python packages in a venv outside the repository, and at each size
 # generates the data (once; kept in $SEGMENTA_BENCH_DIR), runs segmenta, the pandas +
-# scikit-learn notebook and the polars-Python aggregation one after the other, then writes
-# BENCHMARKS.md from the results.
+# scikit-learn notebook and the polars-Python aggregation one after the other, then runs the
+# criterion stage benchmarks and writes BENCHMARKS.md from all the results.
 #
 #   bash benches/scale.sh                       # 10,000, 100,000 and 1,000,000 customers
 #   bash benches/scale.sh 10000 100000          # other sizes
@@ -30,6 +30,8 @@ for n in "${sizes[@]}"; do
   echo "== $n customers" >&2
   bash benches/reference/measure.sh "$n"
 done
+echo "== criterion stage benchmarks (benches/stages.rs)" >&2
+cargo bench --quiet --profile dev --bench stages >&2
 python3 benches/reference/tabulate.py --bench-dir "$SEGMENTA_BENCH_DIR" --sizes "${sizes[@]}" \
-  --date "$(date +%Y-%m-%d)" > BENCHMARKS.md
+  --date "$(date +%Y-%m-%d)" --criterion-dir "$target/criterion" > BENCHMARKS.md
 echo "wrote $root/BENCHMARKS.md" >&2

@@ -4,7 +4,8 @@
     python tabulate.py --bench-dir /tmp/segmenta-bench --sizes 10000 100000 1000000 > BENCHMARKS.md
 
 Reads, per size, <bench-dir>/<size>-parquet/results/: segmenta.log (`segmenta --verbose run`
-with /usr/bin/time's last line), pandas.json (notebook.py) and polars.json (aggregate_polars.py).
+with /usr/bin/time's last line), pandas.json (notebook.py) and polars.json (aggregate_polars.py);
+with --criterion-dir, the criterion stage benchmarks' estimates (benches/stages.rs).
 Standard library only, so it runs with the system python3.
 """
 
@@ -75,11 +76,79 @@ def machine() -> list[str]:
             " (dev profile — the build `cargo run` makes: every crate at opt-level 3)"]
 
 
+def verdict(value: float | None, limit: float) -> str:
+    if value is None:
+        return "not measured"
+    return "met" if value <= limit else "**missed**"
+
+
+def targets(n: int, ours: dict, pandas: dict, polars: dict, smaller: tuple | None) -> list[str]:
+    """The issue's targets against the largest size measured, each met or missed."""
+    ps, qs, st = pandas["steps"], polars["steps"], ours["stages"]
+    features = st.get("features")
+    whole = ours["wall"] / pandas["total_wall_s"] if ours.get("wall") else None
+    agg_pandas = features / ps["aggregate"]["wall_s"] if features else None
+    agg_polars = features / qs["aggregate"]["wall_s"] if features else None
+    fit = ours["restarts"] / ps["kmeans"]["wall_s"] if ours.get("restarts") else None
+    inertia = ours["inertia"] / pandas["kmeans"]["inertia"] if ours.get("inertia") else None
+    memory = ours["rss_mb"] / pandas["peak_rss_mb"] if ours.get("rss_mb") else None
+    rows = [f"## Targets at {n:,} customers", "",
+            "| target | measured | |", "|---|---:|---|",
+            f"| whole job ≤ 0.5 of pandas + scikit-learn | {ratio(ours.get('wall'), pandas['total_wall_s'])} | {verdict(whole, 0.5)} |",
+            f"| aggregation ≤ 0.3 of pandas | {ratio(features, ps['aggregate']['wall_s'])} | {verdict(agg_pandas, 0.3)} |",
+            f"| aggregation ≤ 1.2 of polars-Python | {ratio(features, qs['aggregate']['wall_s'])} | {verdict(agg_polars, 1.2)} |",
+            f"| one k-means fit (10 restarts) ≤ 1.0 of scikit-learn | {ratio(ours.get('restarts'), ps['kmeans']['wall_s'])} | {verdict(fit, 1.0)} |",
+            f"| … at an inertia within 1 % of scikit-learn's | {inertia:.5f} | {verdict(abs(inertia - 1) if inertia else None, 0.01)} |" if inertia else "| … inertia | – | not measured |",
+            f"| peak memory ≤ 0.5 of the reference's | {ratio(ours.get('rss_mb'), pandas['peak_rss_mb'])} | {verdict(memory, 0.5)} |"]
+    if smaller and smaller[1].get("wall") and ours.get("wall"):
+        m, before = smaller[0], smaller[1]
+        growth = ours["wall"] / before["wall"]
+        rows.append(f"| time from {m:,} to {n:,} customers no worse than linear (≤ {n / m:.0f}×) | "
+                    f"{growth:.1f}× | {verdict(growth, n / m)} |")
+    rows += ["", "Aggregation is the features stage (per-customer RFM, behaviour, demographics) against the",
+             "reference's aggregate step; reading the files is the row above it in each table.", ""]
+    return rows
+
+
+CRITERION_NAMES = {
+    "load": "load (read the Parquet tables, map columns, index customers)",
+    "aggregate": "aggregate (per-customer features)",
+    "prepare": "prepare (fit and transform the preparation)",
+    "kmeans_one_fit": "one k-means fit, 1 restart",
+    "kmeans_job_fit": "one k-means fit, the job's 10 restarts",
+    "automatic_k_2_to_10": "automatic k over 2…10 (restarts, stability, metrics)",
+    "silhouette_sample": "silhouette on the job's sample",
+    "dbscan": "DBSCAN (eps at the knee, sample, rest joined)",
+}
+
+
+def criterion(directory: Path | None) -> list[str]:
+    """Mean time per stage benchmark from criterion's estimates, when the benchmarks ran."""
+    if directory is None or not (directory / "stages").is_dir():
+        return []
+    rows, size = [], None
+    for name, words in CRITERION_NAMES.items():
+        for estimates in sorted((directory / "stages" / name).glob("*/new/estimates.json")):
+            size = estimates.parent.parent.name
+            e = json.loads(estimates.read_text())
+            mean = e["mean"]["point_estimate"] / 1e9
+            low = e["mean"]["confidence_interval"]["lower_bound"] / 1e9
+            high = e["mean"]["confidence_interval"]["upper_bound"] / 1e9
+            rows.append(f"| {words} | {mean:.3f} | {low:.3f} – {high:.3f} |")
+    if not rows:
+        return []
+    return ["## Stage benchmarks (criterion)", "",
+            f"`cargo bench --profile dev --bench stages` on {int(size):,} generated customers "
+            "(`SEGMENTA_BENCH_CUSTOMERS` for another size), 10 samples each:", "",
+            "| stage | mean s | 95 % interval s |", "|---|---:|---:|", *rows, ""]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--bench-dir", type=Path, required=True)
     p.add_argument("--sizes", type=int, nargs="+", required=True)
     p.add_argument("--date", required=True)
+    p.add_argument("--criterion-dir", type=Path)
     a = p.parse_args()
     rows = []
     for n in a.sizes:
@@ -92,8 +161,9 @@ def main() -> None:
            f"Measured {a.date} by `bash benches/scale.sh` (one command: builds segmenta, installs the",
            "reference's Python packages in a venv outside the repository, generates the data, runs",
            "segmenta, the pandas + scikit-learn notebook and the polars-Python aggregation one after",
-           "the other at each size, and writes this file). Single runs on a shared machine: a guide",
-           "with some noise, not a promise.", "", *machine(),
+           "the other at each size, then the criterion stage benchmarks, and writes this file). Single",
+           "runs on a shared machine: a guide with some noise (the same reference step has varied by",
+           "up to a third between runs on this machine), not a promise.", "", *machine(),
            "- reference: " + ", ".join(f"{k} {v}" for k, v in versions.items()), "",
            "The job is `benches/scale.toml` on `segmenta generate --seed 7` data (about 25 order",
            "lines per customer): 28 features per customer, 13 clustered; k-means with k = 6 and 10",
@@ -148,7 +218,12 @@ def main() -> None:
     for n, ours, pandas, _ in rows:
         out.append(f"| {n:,} | {seconds(ours.get('wall'))} | {ours.get('wall', 0) / n * 1e6:,.0f} | "
                    f"{seconds(pandas['total_wall_s'])} | {pandas['total_wall_s'] / n * 1e6:,.0f} |")
-    print("\n".join(out))
+    out.append("")
+    n, ours, pandas, polars = rows[-1]
+    smaller = next(((m, o) for m, o, _, _ in reversed(rows[:-1])), None)
+    out += targets(n, ours, pandas, polars, smaller)
+    out += criterion(a.criterion_dir)
+    print("\n".join(out).rstrip() + "\n", end="")
 
 
 if __name__ == "__main__":
