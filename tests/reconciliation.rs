@@ -1,8 +1,8 @@
 //! The run's invariants, checked from outside on the bundled data, the real CDNOW log and
 //! generated data: the customer ids and the revenue are counted straight from the input files
 //! (not through segmenta's loader) and compared with what the report wrote — every customer once
-//! in assignments.csv, net revenue to the cent, rule segment sizes adding up — and run.log says
-//! the run's own checks passed.
+//! in assignments.csv, net revenue to the cent, rule segment sizes adding up — and run.log and
+//! the report's data-quality section say the run's own checks passed.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -91,6 +91,17 @@ fn assert_reconciles(name: &str, folder: &Path, ids: &BTreeSet<String>, revenue_
         got.log.contains("checks passed: "),
         "{name}: run.log:\n{}",
         got.log
+    );
+    let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(
+        html.contains("Checks passed") && html.contains("net revenue to the cent"),
+        "{name}: the report does not show the checks"
+    );
+    let shown = format!("{:.2}", revenue_cents as f64 / 100.0);
+    let digits: String = html.chars().filter(|c| *c != ',').collect();
+    assert!(
+        digits.contains(&shown),
+        "{name}: the report does not show {shown}"
     );
     for set in got.summary["rule_sets"].as_array().unwrap() {
         let sizes: u64 = set["segments"]

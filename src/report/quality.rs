@@ -1,5 +1,6 @@
-//! The report's data-quality section: rows read per table, rows dropped and why, date formats
-//! detected, and the cells filled in before clustering with the value used and the reason.
+//! The report's data-quality section: the checks the run passed, rows read per table, rows
+//! dropped and why, date formats detected, and the cells filled in before clustering with the
+//! value used and the reason.
 
 use serde::Serialize;
 
@@ -77,8 +78,46 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
             rows: filled(run),
         },
     ];
+    if let Some(checks) = checks_passed(run) {
+        groups.insert(0, checks);
+    }
     groups.retain(|g| g.title != KEPT || !g.rows.is_empty());
     groups
+}
+
+/// What the run proved before this page was written (see `invariants`); none for a report of
+/// customers filtered between stages, which no longer reconcile to the inputs.
+fn checks_passed(run: &RunResult) -> Option<QualityGroup> {
+    let expected = run.quality.expected.as_ref()?;
+    let mixture = if run.gmm.is_some() {
+        ", the Gaussian mixture"
+    } else {
+        ""
+    };
+    let rows = vec![
+        QualityRow {
+            what: "every customer once".into(),
+            value: count(expected.customers),
+            note: "each customer id of the inputs is in assignments.csv exactly once, customers without purchases included".into(),
+        },
+        QualityRow {
+            what: "net revenue to the cent".into(),
+            value: super::html::money(crate::invariants::micros_to_money(expected.revenue_micros)),
+            note: format!("equals the sum of the {}", expected.revenue_source.trim_start_matches("the ")),
+        },
+        QualityRow {
+            what: "segment sizes add up".into(),
+            value: count(run.features.len()),
+            note: format!(
+                "in k-means, DBSCAN (outliers included){mixture} and each of the {} rule sets",
+                run.rules.sets.len()
+            ),
+        },
+    ];
+    Some(QualityGroup {
+        title: "Checks passed",
+        rows,
+    })
 }
 
 const KEPT: &str = "Rows kept, to know about";
