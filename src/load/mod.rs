@@ -377,7 +377,11 @@ fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Int64C
         return money(raw, amount, parse::number_column(raw, amount)?);
     }
     let (Some(q), Some(p)) = (&spec.quantity, &spec.unit_price) else {
-        unreachable!("job validation requires amount or quantity × unit_price")
+        // Job::from_file validates this; a job built in code may not have been.
+        return Err(crate::error::Error::Job {
+            path: raw.path.clone(),
+            message: "[inputs.transactions] needs `amount`, or `quantity` and `unit_price`".into(),
+        });
     };
     let product = &parse::number_column(raw, q)? * &parse::number_column(raw, p)?;
     money(raw, &format!("{q} × {p}"), product)
