@@ -32,7 +32,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from stopwatch import Stopwatch
+from common import Stopwatch, slug
 
 import polars as pl
 
@@ -114,16 +114,6 @@ def ratio(numerator: str, denominator: str) -> pl.Expr:
             .then(pl.col(numerator).cast(pl.Float64) / pl.col(denominator).cast(pl.Float64))
             .otherwise(None))
 
-
-def slug(value: str) -> str:
-    out = []
-    for c in value.strip().lower():
-        if c.isalnum():
-            out.append(c)
-        elif not out or out[-1] != "_":
-            out.append("_")
-    s = "".join(out).strip("_")
-    return s or "blank"
 
 
 def spend_shares(lines: pl.LazyFrame, column: str, top_n: int, engine: str

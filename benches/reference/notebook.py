@@ -37,7 +37,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from stopwatch import Stopwatch
+from common import Stopwatch, slug
 
 import numpy as np
 import pandas as pd
@@ -128,18 +128,6 @@ def read_tables(data: Path, fmt: str, peak_months: list[int]):
 
 # ---------------------------------------------------------------------------------------------
 # aggregate
-
-def slug(value: str) -> str:
-    """src/features/aggregate.rs slug: lowercase, runs of non-alphanumerics become one '_'."""
-    out = []
-    for c in value.strip().lower():
-        if c.isalnum():
-            out.append(c)
-        elif not out or out[-1] != "_":
-            out.append("_")
-    s = "".join(out).strip("_")
-    return s or "blank"
-
 
 def spend_shares(lines: pd.DataFrame, column: str, top_n: int) -> pd.DataFrame:
     """Share of each customer's gross (positive-line) spend per value: top-N values by spend

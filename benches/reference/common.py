@@ -1,5 +1,5 @@
-"""The reference scripts' timer: wall seconds per step and the process's peak RSS after it,
-printed as the script goes and kept for its JSON results."""
+"""What both reference scripts share: the timer (wall seconds per step and the process's peak
+RSS after it, printed as the script goes and kept for its JSON results) and the column slug."""
 
 from __future__ import annotations
 
@@ -27,3 +27,15 @@ class Stopwatch:
 
     def total(self) -> float:
         return round(time.perf_counter() - self.total_start, 3)
+
+
+def slug(value: str) -> str:
+    """src/features/aggregate.rs slug: lowercase, runs of non-alphanumerics become one '_'."""
+    out = []
+    for c in value.strip().lower():
+        if c.isalnum():
+            out.append(c)
+        elif not out or out[-1] != "_":
+            out.append("_")
+    s = "".join(out).strip("_")
+    return s or "blank"
