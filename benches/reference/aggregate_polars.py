@@ -26,13 +26,12 @@ import time
 STARTED = time.perf_counter()  # before the heavy imports, which are timed as the step "imports"
 
 import argparse
-import json
 import sys
 import tomllib
 from datetime import date
 from pathlib import Path
 
-from common import Stopwatch, slug
+from common import Stopwatch, slug, write_results
 
 import polars as pl
 
@@ -270,11 +269,7 @@ def main() -> None:
         "steps": clock.steps, "total_wall_s": clock.total(),
         "peak_rss_mb": max(v["peak_rss_mb"] for v in clock.steps.values()),
     }
-    text = json.dumps(report, indent=2)
-    if a.timings:
-        a.timings.write_text(text + "\n")
-    else:
-        print(text)
+    write_results(report, a.timings)
 
 
 if __name__ == "__main__":

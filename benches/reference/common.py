@@ -1,11 +1,13 @@
 """What both reference scripts share: the timer (wall seconds per step and the process's peak
-RSS after it, printed as the script goes and kept for its JSON results) and the column slug."""
+RSS after it, printed as the script goes and kept for its JSON results), the column slug and writing the results."""
 
 from __future__ import annotations
 
+import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 
 class Stopwatch:
@@ -39,3 +41,12 @@ def slug(value: str) -> str:
             out.append("_")
     s = "".join(out).strip("_")
     return s or "blank"
+
+
+def write_results(report: dict, path: Path | None) -> None:
+    """The run's results as JSON into `path`, or on stdout without one."""
+    text = json.dumps(report, indent=2)
+    if path:
+        path.write_text(text + "\n")
+    else:
+        print(text)

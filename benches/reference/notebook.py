@@ -31,13 +31,12 @@ import time
 STARTED = time.perf_counter()  # before the heavy imports, which are timed as the step "imports"
 
 import argparse
-import json
 import os
 import sys
 import tomllib
 from pathlib import Path
 
-from common import Stopwatch, slug
+from common import Stopwatch, slug, write_results
 
 import numpy as np
 import pandas as pd
@@ -386,11 +385,7 @@ def main() -> None:
         "dbscan": {k: v for k, v in db.items() if k != "labels"},
     }
     print(f"k-means inertia (scaled matrix): {km.inertia_:.4f}", file=sys.stderr)
-    text = json.dumps(report, indent=2)
-    if a.timings:
-        a.timings.write_text(text + "\n")
-    else:
-        print(text)
+    write_results(report, a.timings)
 
 
 if __name__ == "__main__":
