@@ -251,30 +251,11 @@ pub fn nearest_centroids(x: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Vec<
     blocks.into_iter().flatten().collect()
 }
 
-/// The nearest centroid of every row of a block (see [`assign_block`] for the `K`s).
+/// The nearest centroid of every row of a block.
 fn nearest_in_block(centres: &Centres, block: &[f64], d: usize) -> Vec<(usize, f64)> {
-    fn rows_of<const K: usize>(centres: &Centres, block: &[f64], d: usize) -> Vec<(usize, f64)> {
-        let mut scratch = vec![0.0; centres.k];
-        block
-            .chunks_exact(d)
-            .map(|row| {
-                if K == 0 {
-                    centres.nearest(row, &mut scratch)
-                } else {
-                    centres.nearest_of::<K>(row)
-                }
-            })
-            .collect()
-    }
-    macro_rules! for_k {
-        ($($k:literal)*) => {
-            match centres.k {
-                $($k => rows_of::<$k>(centres, block, d),)*
-                _ => rows_of::<0>(centres, block, d),
-            }
-        };
-    }
-    for_k!(1 2 3 4 5 6 7 8 9 10 11 12)
+    let mut found = Vec::with_capacity(block.len() / d);
+    centres.each_nearest(block, d, |_, _, nearest| found.push(nearest));
+    found
 }
 
 /// Centroids laid out dimension by dimension (every centroid's first coordinate, then every
@@ -291,6 +272,45 @@ impl Centres {
         let k = centres.len() / d;
         let by_dimension = (0..d * k).map(|i| centres[(i % k) * d + i / k]).collect();
         Centres { k, by_dimension }
+    }
+
+    /// Calls `visit` with the index, the values and the nearest centroid of every row of
+    /// `block`. The number of centroids is matched once per block: for up to 12 the running
+    /// distances are a fixed-size array the compiler keeps in registers.
+    #[inline(always)]
+    fn each_nearest(
+        &self,
+        block: &[f64],
+        d: usize,
+        mut visit: impl FnMut(usize, &[f64], (usize, f64)),
+    ) {
+        #[inline(always)]
+        fn rows<const K: usize>(
+            centres: &Centres,
+            block: &[f64],
+            d: usize,
+            visit: &mut impl FnMut(usize, &[f64], (usize, f64)),
+        ) {
+            // K = 0: any number of centroids, their distances on the heap.
+            let mut scratch = vec![0.0; if K == 0 { centres.k } else { 0 }];
+            for (i, row) in block.chunks_exact(d).enumerate() {
+                let nearest = if K == 0 {
+                    centres.nearest(row, &mut scratch)
+                } else {
+                    centres.nearest_of::<K>(row)
+                };
+                visit(i, row, nearest);
+            }
+        }
+        macro_rules! for_k {
+            ($($k:literal)*) => {
+                match self.k {
+                    $($k => rows::<$k>(self, block, d, &mut visit),)*
+                    _ => rows::<0>(self, block, d, &mut visit),
+                }
+            };
+        }
+        for_k!(1 2 3 4 5 6 7 8 9 10 11 12)
     }
 
     /// [`Self::nearest`] for exactly `K` centroids.
@@ -480,47 +500,19 @@ fn assign_block(
     distances: &mut [f64],
     d: usize,
 ) -> Step {
-    // A fixed number of centroids keeps the running distances in registers.
-    macro_rules! for_k {
-        ($($k:literal)*) => {
-            match centres.k {
-                $($k => assign_rows::<$k>(centres, block, labels, distances, d),)*
-                _ => assign_rows::<0>(centres, block, labels, distances, d),
-            }
-        };
-    }
-    for_k!(1 2 3 4 5 6 7 8 9 10 11 12)
-}
-
-/// [`assign_block`] for `K` centroids (0: any number, held on the heap).
-#[inline(always)]
-fn assign_rows<const K: usize>(
-    centres: &Centres,
-    block: &[f64],
-    labels: &mut [u32],
-    distances: &mut [f64],
-    d: usize,
-) -> Step {
-    let k = centres.k;
-    let mut step = Step::zero(k, d);
-    let mut scratch = vec![0.0; k];
-    for ((row, label), distance) in block.chunks_exact(d).zip(labels).zip(distances) {
-        let (c, dist) = if K == 0 {
-            centres.nearest(row, &mut scratch)
-        } else {
-            centres.nearest_of::<K>(row)
-        };
-        if *label != c as u32 {
+    let mut step = Step::zero(centres.k, d);
+    centres.each_nearest(block, d, |i, row, (c, dist)| {
+        if labels[i] != c as u32 {
             step.changed += 1;
-            *label = c as u32;
+            labels[i] = c as u32;
         }
-        *distance = dist;
+        distances[i] = dist;
         step.counts[c] += 1;
         step.sums[c * d..(c + 1) * d]
             .iter_mut()
             .zip(row)
             .for_each(|(s, v)| *s += v);
-    }
+    });
     step
 }
 
