@@ -268,16 +268,12 @@ pub fn check_segmentations(run: &RunResult) -> Result<usize> {
     Ok(checked)
 }
 
-/// The assignment table about to be written holds each customer of the inputs exactly once.
-pub fn check_assignments(
-    frame: &DataFrame,
-    expected: Option<&Expected>,
-    customers: usize,
-) -> Result<()> {
-    let want = expected.map_or(customers, |e| e.customers);
-    if frame.height() != want {
+/// The assignment table about to be written holds each of the run's customers exactly once
+/// ([`check_features`] has tied them to the inputs).
+pub fn check_assignments(frame: &DataFrame, customers: usize) -> Result<()> {
+    if frame.height() != customers {
         return Err(failed(format!(
-            "the assignments hold {} rows for {want} customers",
+            "the assignments hold {} rows for {customers} customers",
             frame.height()
         )));
     }
@@ -286,9 +282,9 @@ pub fn check_assignments(
         .context("assignments")?
         .n_unique()
         .context("assignments")?;
-    if ids != want {
+    if ids != customers {
         return Err(failed(format!(
-            "the assignments hold {ids} distinct customers for {want} rows"
+            "the assignments hold {ids} distinct customers for {customers} rows"
         )));
     }
     Ok(())

@@ -685,16 +685,13 @@ pub fn value_names<'a>(prefix: &str, values: impl IntoIterator<Item = &'a str>) 
         .into_iter()
         .map(|value| {
             let base = format!("{prefix}_{}", slug(value));
-            let name = (1..)
-                .map(|n| {
-                    if n == 1 {
-                        base.clone()
-                    } else {
-                        format!("{base}_{n}")
-                    }
-                })
-                .find(|candidate| !taken.contains(candidate))
-                .unwrap_or(base);
+            let mut name = base.clone();
+            for n in 2.. {
+                if !taken.contains(&name) {
+                    break;
+                }
+                name = format!("{base}_{n}");
+            }
             taken.insert(name.clone());
             name
         })

@@ -153,7 +153,12 @@ pub fn load(job: &Job) -> Result<Inputs> {
     ];
     let customer_ids = index_customers(frames.into_iter().flatten().collect())?;
     if let Some(table) = &customers {
-        count_unknown_customers(&mut quality, table, &transactions, &campaigns, &events)?;
+        let others = [
+            ("transactions", transactions.as_ref().map(|t| &t.frame)),
+            ("campaigns", campaigns.as_ref()),
+            ("events", events.as_ref()),
+        ];
+        count_unknown_customers(&mut quality, customer_ids.len(), table, others)?;
     }
     Ok(Inputs {
         customer_ids,
@@ -726,38 +731,36 @@ fn index_customers(frames: Vec<&mut DataFrame>) -> Result<Vec<String>> {
 }
 
 /// Customers found in another table but not in the customers table, per table (kept, noted).
+/// Customer indices are dense (0..customers), so the sets are flags, not hash sets: the
+/// transactions can hold tens of millions of lines.
 fn count_unknown_customers(
     quality: &mut DataQuality,
-    customers: &CustomerTable,
-    transactions: &Option<TransactionTable>,
-    campaigns: &Option<DataFrame>,
-    events: &Option<DataFrame>,
+    customers: usize,
+    table: &CustomerTable,
+    others: [(&str, Option<&DataFrame>); 3],
 ) -> Result<()> {
-    let codes = |frame: &DataFrame| -> Result<Vec<u32>> {
+    let flags = |frame: &DataFrame| -> Result<Vec<bool>> {
+        let mut seen = vec![false; customers];
         let column = frame.column("customer").context("customer index")?;
-        Ok(column
-            .u32()
-            .context("customer index")?
-            .iter()
-            .flatten()
-            .collect())
+        for index in column.u32().context("customer index")?.iter().flatten() {
+            if let Some(flag) = seen.get_mut(index as usize) {
+                *flag = true;
+            }
+        }
+        Ok(seen)
     };
-    let listed: std::collections::HashSet<u32> = codes(&customers.frame)?.into_iter().collect();
-    let others = [
-        ("transactions", transactions.as_ref().map(|t| &t.frame)),
-        ("campaigns", campaigns.as_ref()),
-        ("events", events.as_ref()),
-    ];
-    for (table, frame) in others {
+    let listed = flags(&table.frame)?;
+    for (name, frame) in others {
         let Some(frame) = frame else { continue };
-        let unknown: std::collections::HashSet<u32> = codes(frame)?
-            .into_iter()
-            .filter(|c| !listed.contains(c))
-            .collect();
-        if !unknown.is_empty() {
+        let unknown = flags(frame)?
+            .iter()
+            .zip(&listed)
+            .filter(|(seen, listed)| **seen && !**listed)
+            .count();
+        if unknown > 0 {
             quality.kept.insert(
-                format!("customers found in {table} only (no customers-table row)"),
-                unknown.len(),
+                format!("customers found in {name} only (no customers-table row)"),
+                unknown,
             );
         }
     }

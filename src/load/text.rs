@@ -107,7 +107,6 @@ pub fn header_fields(header_line: &str, separator: u8) -> Vec<String> {
 /// header's, with its count: a line written with another separator, or a value with an unquoted
 /// separator. Quoted fields may hold separators and line breaks; blank lines are skipped.
 pub fn ragged_record(body: &str, separator: u8) -> Option<(usize, usize, usize)> {
-    let mut records = Vec::with_capacity(2);
     let (mut fields, mut quoted, mut blank) = (1, false, true);
     let mut record = 0;
     let mut expected = None;
@@ -121,10 +120,7 @@ pub fn ragged_record(body: &str, separator: u8) -> Option<(usize, usize, usize)>
                 if !blank {
                     match expected {
                         None => expected = Some(fields),
-                        Some(width) if fields != width => {
-                            records.push((record, fields, width));
-                            break;
-                        }
+                        Some(width) if fields != width => return Some((record, fields, width)),
                         Some(_) => {}
                     }
                     record += 1;
@@ -139,7 +135,7 @@ pub fn ragged_record(body: &str, separator: u8) -> Option<(usize, usize, usize)>
             _ => blank = false,
         }
     }
-    records.into_iter().next()
+    None
 }
 
 /// The most common value of the counts (the data rows' width), ties to the larger.
