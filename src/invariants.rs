@@ -38,7 +38,7 @@ impl Expected {
                 window_revenue(&tx.frame, as_of)?,
                 format!("transaction lines dated before {as_of}"),
             ),
-            (None, Some(table)) if table.pre_aggregated => (
+            (None, Some(table)) if table.frame.column("monetary").is_ok() => (
                 column_micros(&table.frame, "monetary")?,
                 "the customers table's spend column".to_string(),
             ),

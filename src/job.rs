@@ -19,6 +19,10 @@ pub struct Job {
     pub seed: Option<u64>,
     #[serde(default)]
     pub primary: Primary,
+    /// Raw tables an input's `query` may read (`[tables.<name>]`), e.g. the orders, items and
+    /// customers of an order system exported as several files.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tables: BTreeMap<String, TableInput>,
     pub inputs: Inputs,
     #[serde(default)]
     pub features: FeatureOptions,
@@ -53,11 +57,34 @@ pub struct Inputs {
     pub reference: Option<ReferenceInput>,
 }
 
-/// Where a table's files are and how its CSV files are written.
+impl Inputs {
+    /// Every input the job gives, by its role name ("transactions", …), with its source.
+    pub fn sources(&self) -> Vec<(&'static str, Source<'_>)> {
+        [
+            (
+                "transactions",
+                self.transactions.as_ref().map(|t| t.source()),
+            ),
+            ("customers", self.customers.as_ref().map(|c| c.source())),
+            ("campaigns", self.campaigns.as_ref().map(|c| c.source())),
+            ("events", self.events.as_ref().map(|e| e.source())),
+            ("reference", self.reference.as_ref().map(|r| r.source())),
+        ]
+        .into_iter()
+        .filter_map(|(name, source)| Some((name, source?)))
+        .collect()
+    }
+}
+
+/// Where a table's rows come from — its files, or a SQL query over the job's `[tables.*]` — how
+/// its CSV files are written, and which customer ids mean "no customer" in it.
 pub struct Source<'a> {
-    pub path: &'a str,
+    pub path: Option<&'a str>,
+    pub query: Option<&'a str>,
     pub separator: Option<&'a str>,
     pub encoding: Option<&'a str>,
+    /// The job's `missing_ids`; None: the table's default list.
+    pub missing_ids: Option<&'a [String]>,
 }
 
 macro_rules! has_source {
@@ -65,9 +92,11 @@ macro_rules! has_source {
         impl $input {
             pub fn source(&self) -> Source<'_> {
                 Source {
-                    path: &self.path,
+                    path: self.path.as_deref(),
+                    query: self.query.as_deref(),
                     separator: self.separator.as_deref(),
                     encoding: self.encoding.as_deref(),
+                    missing_ids: self.missing_ids.as_deref(),
                 }
             }
         }
@@ -82,10 +111,39 @@ has_source!(
     EventsInput
 );
 
+/// `[tables.<name>]`: a raw table that input queries refer to by its name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableInput {
+    pub path: String,
+    pub separator: Option<String>,
+    /// Text encoding of CSV files without a byte-order mark; default UTF-8.
+    pub encoding: Option<String>,
+    /// Values that mean "no value" in every column of this table (they read as NULL in queries).
+    pub missing_ids: Option<Vec<String>>,
+}
+
+impl TableInput {
+    pub fn source(&self) -> Source<'_> {
+        Source {
+            path: Some(&self.path),
+            query: None,
+            separator: self.separator.as_deref(),
+            encoding: self.encoding.as_deref(),
+            missing_ids: self.missing_ids.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceInput {
-    pub path: String,
+    /// A CSV or Parquet file, a folder or a glob; or, instead, `query`.
+    pub path: Option<String>,
+    /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
+    pub query: Option<String>,
+    /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
+    pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
     /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
     /// default UTF-8.
@@ -97,7 +155,12 @@ pub struct ReferenceInput {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionsInput {
-    pub path: String,
+    /// A CSV or Parquet file, a folder or a glob; or, instead, `query`.
+    pub path: Option<String>,
+    /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
+    pub query: Option<String>,
+    /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
+    pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
     /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
     /// default UTF-8.
@@ -158,7 +221,12 @@ impl Columns {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomersInput {
-    pub path: String,
+    /// A CSV or Parquet file, a folder or a glob; or, instead, `query`.
+    pub path: Option<String>,
+    /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
+    pub query: Option<String>,
+    /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
+    pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
     /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
     /// default UTF-8.
@@ -191,7 +259,12 @@ pub struct CustomersInput {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignsInput {
-    pub path: String,
+    /// A CSV or Parquet file, a folder or a glob; or, instead, `query`.
+    pub path: Option<String>,
+    /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
+    pub query: Option<String>,
+    /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
+    pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
     /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
     /// default UTF-8.
@@ -208,7 +281,12 @@ pub struct CampaignsInput {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventsInput {
-    pub path: String,
+    /// A CSV or Parquet file, a folder or a glob; or, instead, `query`.
+    pub path: Option<String>,
+    /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
+    pub query: Option<String>,
+    /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
+    pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
     /// Text encoding of CSV files without a byte-order mark ("windows-1251", "latin-1", …);
     /// default UTF-8.
@@ -592,16 +670,7 @@ impl Job {
                 );
             }
         }
-        if let Some(c) = &self.inputs.customers {
-            let aggregated =
-                c.recency_days.is_some() || c.frequency.is_some() || c.monetary.is_some();
-            if self.inputs.transactions.is_none()
-                && aggregated
-                && (c.recency_days.is_none() || c.frequency.is_none() || c.monetary.is_none())
-            {
-                return Err("[inputs.customers] a pre-aggregated table needs all of `recency_days`, `frequency` and `monetary`".into());
-            }
-        }
+        self.validate_sources()?;
         let [lo, hi] = self.discovery.k_range;
         if lo < 2 || hi < lo {
             return Err(format!(
@@ -660,6 +729,56 @@ impl Job {
                 "primary = \"gmm\" needs the Gaussian mixture: set `gmm = true` under [discovery]"
                     .into(),
             );
+        }
+        Ok(())
+    }
+}
+
+impl Job {
+    /// Every input reads files (`path`) or a query over the declared tables (`query`), never
+    /// both; table names are plain SQL names, so a query can name them without quotes.
+    fn validate_sources(&self) -> std::result::Result<(), String> {
+        for name in self.tables.keys() {
+            let plain = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !plain {
+                return Err(format!(
+                    "[tables.{name}]: a table name is letters, digits and _ (starting with a letter), so that a query can name it"
+                ));
+            }
+        }
+        for (input, source) in self.inputs.sources() {
+            match (source.path, source.query) {
+                (None, None) => {
+                    return Err(format!(
+                        "[inputs.{input}] needs `path` (a CSV or Parquet file, a folder or a glob) or `query` (SQL over the job's [tables.<name>])"
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "[inputs.{input}] has both `path` and `query`; keep one"
+                    ))
+                }
+                (None, Some(_)) if self.tables.is_empty() => {
+                    return Err(format!(
+                        "[inputs.{input}] query: the job declares no tables to query; add [tables.<name>] with the `path` of each"
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(ids) = source.missing_ids {
+                if let Some(blank) = ids
+                    .iter()
+                    .find(|id| id.trim() != id.as_str() || id.is_empty())
+                {
+                    return Err(format!(
+                        "[inputs.{input}] missing_ids: \"{blank}\" has spaces around it or is empty; cells are compared trimmed, and blank cells are always missing"
+                    ));
+                }
+            }
         }
         Ok(())
     }

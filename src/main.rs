@@ -402,14 +402,21 @@ fn print_run(result: &segmenta::RunResult, folder: &Path, quiet: bool) {
         result.dbscan.noise
     );
     for c in &result.kmeans_labels.clusters {
+        let revenue = if result.features.gives("monetary") {
+            format!(
+                "  {:>6} of revenue",
+                segmenta::report::percent(c.revenue_share)
+            )
+        } else {
+            String::new()
+        };
+        let label = match (&c.label, c.label_share) {
+            (Some(label), Some(share)) => format!(" · {label} {:.0}%", 100.0 * share),
+            _ => String::new(),
+        };
         println!(
-            "  {:<11} {:>7} customers  {:>6} of revenue  {} · {} {:.0}%",
-            c.name,
-            c.size,
-            segmenta::report::percent(c.revenue_share),
-            c.title,
-            c.label,
-            100.0 * c.label_share
+            "  {:<11} {:>7} customers{revenue}  {}{label}",
+            c.name, c.size, c.title
         );
     }
     if let Some(c) = &result.migrations {
@@ -473,7 +480,10 @@ fn check_job(job_path: &Path, as_of: Option<NaiveDate>) -> segmenta::Result<()> 
         println!("  rows     {table}: {rows}");
     }
     for (reason, rows) in &q.dropped {
-        println!("  dropped  {reason}: {rows}");
+        let amount = q.dropped_revenue.get(reason).map_or_else(String::new, |a| {
+            format!(" (net amount {})", segmenta::report::money(*a))
+        });
+        println!("  dropped  {reason}: {rows}{amount}");
     }
     for (column, format) in &q.date_formats {
         println!("  dates    {column}: {format}");

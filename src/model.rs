@@ -43,7 +43,7 @@ pub struct SavedKmeans {
     pub k: usize,
     /// One row per cluster, columns in the order of `preparation.columns`.
     pub centroids: Vec<Vec<f64>>,
-    /// "Champions 78%"-style label of each cluster at fit time.
+    /// "Champions 78%"-style label of each cluster at fit time (its name without RFM groups).
     pub labels: Vec<String>,
 }
 
@@ -104,7 +104,11 @@ fn labels(labelling: &Labelling) -> Vec<String> {
     labelling
         .clusters
         .iter()
-        .map(|c| format!("{} {:.0}%", c.label, 100.0 * c.label_share))
+        .map(|c| match (&c.label, c.label_share) {
+            (Some(label), Some(share)) => format!("{label} {:.0}%", 100.0 * share),
+            // Without RFM groups the segment's name says what it is.
+            _ => c.title.clone(),
+        })
         .collect()
 }
 

@@ -413,7 +413,10 @@ pub fn conclude(
     )?;
     clock.lap(
         "label",
-        format!("ARI vs RFM groups {:.3}", kmeans_labels.agreement.ari),
+        match kmeans_labels.agreement {
+            Some(a) => format!("ARI vs RFM groups {:.3}", a.ari),
+            None => "no RFM groups to set the clusters against".to_string(),
+        },
     );
 
     let mut warnings = features.notes.clone();
@@ -497,7 +500,18 @@ pub(crate) fn customer_features(
 ) -> Result<FeatureTable> {
     let table = crate::features::build(inputs, as_of, &job.features)?;
     if table.is_empty() {
-        return Err(Error::Data("the inputs hold no customers".into()));
+        let dropped: Vec<String> = inputs
+            .quality
+            .dropped
+            .iter()
+            .map(|(reason, rows)| format!("{reason}: {rows} rows"))
+            .collect();
+        let why = if dropped.is_empty() {
+            String::new()
+        } else {
+            format!(" — every row was dropped ({})", dropped.join("; "))
+        };
+        return Err(Error::Data(format!("the inputs hold no customers{why}")));
     }
     Ok(table)
 }
@@ -571,7 +585,7 @@ fn reference_agreement(
         .inputs
         .reference
         .as_ref()
-        .map(|r| r.path.clone())
+        .and_then(|r| r.path.clone().or_else(|| r.query.clone()))
         .unwrap_or_default();
     Ok(Some(ReferenceAgreement {
         name,

@@ -102,6 +102,8 @@ struct FeatureColumn {
     group: FeatureGroup,
     kind: FeatureKind,
     impute: Impute,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    block: Option<String>,
 }
 
 impl FeatureColumn {
@@ -111,6 +113,7 @@ impl FeatureColumn {
             group: feature.group,
             kind: feature.kind,
             impute: feature.impute,
+            block: feature.block.clone(),
         }
     }
 }
@@ -619,6 +622,7 @@ impl StageFile<'_> {
                     group: c.group,
                     kind: c.kind,
                     impute: c.impute,
+                    block: c.block.clone(),
                     values: self.numbers(&c.name)?,
                 })
             })

@@ -291,6 +291,7 @@ fn job_text() -> impl Strategy<Value = String> {
         Just("[rules.scoring]"),
         Just("[[rules.custom]]"),
         Just("[discovery]"),
+        Just("[tables.items]"),
         Just("[nonsense]"),
     ];
     let key = prop_oneof![
@@ -314,6 +315,8 @@ fn job_text() -> impl Strategy<Value = String> {
         Just("when"),
         Just("segment"),
         Just("exclude"),
+        Just("query"),
+        Just("missing_ids"),
         Just("kk_rangee"),
     ];
     let value = prop_oneof![

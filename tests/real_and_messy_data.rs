@@ -114,7 +114,7 @@ fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
         "{:?}",
         result.warnings
     );
-    let groups = result.rules.rfm_groups();
+    let groups = result.rules.rfm_groups().expect("a log gives RFM groups");
     let share = |name: &str| {
         groups.labels.iter().filter(|l| *l == name).count() as f64 / groups.labels.len() as f64
     };

@@ -211,7 +211,10 @@ fn eleven_group_map_and_value_tiers_with_a_threshold_changed() {
             "Champions"
         ]
     );
-    assert_eq!(rules.map.rf_cell_name(1, 1), "Hibernating / Lost");
+    assert_eq!(
+        rules.map.as_ref().unwrap().rf_cell_name(1, 1),
+        "Hibernating / Lost"
+    );
     // Value tiers, first match wins: no purchase; Lost > 365 days (C19; C18 at 365 is not);
     // Inactive > 180 (C14 at 181 … C18); New: first purchase ≤ 30 days ago (C02 1, C03 19,
     // C04 10, C05 27 — C06's first order was 58 days ago); VIP: F ≥ 4 and M ≥ 4 (C01 554→555,

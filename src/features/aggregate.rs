@@ -676,6 +676,27 @@ pub fn slug(value: &str) -> String {
     }
 }
 
+/// A column the job names itself (numeric, categorical) as a feature name: its header in lowercase
+/// words with units in brackets dropped ("Annual Income (k$)" → "annual_income"), or the whole
+/// header when nothing else is left of it.
+pub fn column_name(header: &str) -> String {
+    let mut depth = 0usize;
+    let mut outside = String::new();
+    for c in header.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => outside.push(c),
+            _ => {}
+        }
+    }
+    if outside.chars().any(char::is_alphanumeric) {
+        slug(&outside)
+    } else {
+        slug(header)
+    }
+}
+
 /// Column names "<prefix>_<slug>" for the values of one column, each unique: values that slug
 /// alike ("Home & Garden", "home garden") or share a long beginning get "_2", "_3", …, and
 /// "<prefix>_other" stays free for the values not kept.
@@ -816,70 +837,75 @@ pub fn campaigns(campaigns: &DataFrame, customers: usize, as_of_day: i32) -> Res
         .collect())
 }
 
-/// A CRM table that already carries recency, order counts and spend per customer.
+/// A CRM table that already carries some of recency, order counts, spend and mailing responses
+/// per customer: the features of the columns it maps, and the purchase facts the rules read
+/// (zero orders and spend where it maps none; no recency where it maps none).
 pub fn pre_aggregated(
     customers: &CustomerTable,
     count: usize,
 ) -> Result<(Vec<Feature>, PurchaseFacts)> {
-    let frame = customers.frame.clone().lazy();
-    let mut names = vec!["recency_days", "frequency", "monetary"];
-    let has_responses = customers.frame.column("response_rate").is_ok();
-    if has_responses {
-        names.push("response_rate");
-    }
-    let mut values = aligned(count, frame, &names)?.into_iter();
-    let recency = values.next().unwrap_or_default();
-    let frequency = zero_if_missing(values.next().unwrap_or_default());
-    let monetary = zero_if_missing(values.next().unwrap_or_default());
-    let aov = frequency
-        .iter()
-        .zip(&monetary)
-        .map(|(f, m)| {
-            Some(match (f, m) {
-                (Some(f), Some(m)) if *f > 0.0 => m / f,
-                _ => 0.0,
-            })
-        })
+    let names: Vec<&str> = ["recency_days", "frequency", "monetary", "response_rate"]
+        .into_iter()
+        .filter(|name| customers.frame.column(name).is_ok())
         .collect();
+    let mut values = aligned(count, customers.frame.clone().lazy(), &names)?.into_iter();
+    let mut take = |name: &str| {
+        names
+            .contains(&name)
+            .then(|| values.next().unwrap_or_default())
+    };
+    let recency = take("recency_days");
+    let frequency = take("frequency").map(zero_if_missing);
+    let monetary = take("monetary").map(zero_if_missing);
+    let responses = take("response_rate");
+    let number = |v: &Option<f64>| v.unwrap_or(0.0);
     let facts = PurchaseFacts {
-        recency_days: recency
-            .iter()
-            .zip(&frequency)
-            .map(|(r, f)| r.filter(|_| f.unwrap_or(0.0) > 0.0))
-            .collect(),
-        frequency: frequency.iter().map(|v| v.unwrap_or(0.0)).collect(),
-        monetary: monetary.iter().map(|v| v.unwrap_or(0.0)).collect(),
+        recency_days: match (&recency, &frequency) {
+            // A customer without orders has no last purchase, whatever the recency cell says.
+            (Some(r), Some(f)) => r
+                .iter()
+                .zip(f)
+                .map(|(r, f)| r.filter(|_| number(f) > 0.0))
+                .collect(),
+            (Some(r), None) => r.clone(),
+            (None, _) => vec![None; count],
+        },
+        frequency: frequency
+            .as_ref()
+            .map_or_else(|| vec![0.0; count], |f| f.iter().map(number).collect()),
+        monetary: monetary
+            .as_ref()
+            .map_or_else(|| vec![0.0; count], |m| m.iter().map(number).collect()),
         previous_gap_days: vec![None; count],
     };
-    let mut recency_feature = Feature::new(
-        "recency_days",
-        FeatureGroup::Rfm,
-        FeatureKind::Numeric,
-        recency,
-    );
-    recency_feature.impute = Impute::Max;
-    let mut features = vec![
-        recency_feature,
-        Feature::new(
-            "frequency",
-            FeatureGroup::Rfm,
-            FeatureKind::Numeric,
-            frequency,
-        ),
-        Feature::new(
-            "monetary",
-            FeatureGroup::Rfm,
-            FeatureKind::Numeric,
-            monetary,
-        ),
-        Feature::new(
-            "avg_order_value",
-            FeatureGroup::Rfm,
-            FeatureKind::Numeric,
-            aov,
-        ),
-    ];
-    if let Some(responses) = values.next() {
+    let rfm = |name: &str, values: Vec<Option<f64>>| {
+        Feature::new(name, FeatureGroup::Rfm, FeatureKind::Numeric, values)
+    };
+    let mut features = Vec::new();
+    if let Some(recency) = recency {
+        let mut feature = rfm("recency_days", recency);
+        feature.impute = Impute::Max;
+        features.push(feature);
+    }
+    if let (Some(f), Some(m)) = (&frequency, &monetary) {
+        let aov = f
+            .iter()
+            .zip(m)
+            .map(|(f, m)| {
+                Some(if number(f) > 0.0 {
+                    number(m) / number(f)
+                } else {
+                    0.0
+                })
+            })
+            .collect();
+        features.extend([rfm("frequency", f.clone()), rfm("monetary", m.clone())]);
+        features.push(rfm("avg_order_value", aov));
+    } else {
+        features.extend(frequency.map(|f| rfm("frequency", f)));
+        features.extend(monetary.map(|m| rfm("monetary", m)));
+    }
+    if let Some(responses) = responses {
         features.push(Feature::new(
             "response_rate",
             FeatureGroup::Engagement,
@@ -888,4 +914,19 @@ pub fn pre_aggregated(
         ));
     }
     Ok((features, facts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_named_columns_lose_their_units() {
+        assert_eq!(column_name("Annual Income (k$)"), "annual_income");
+        assert_eq!(column_name("Spending Score (1-100)"), "spending_score");
+        assert_eq!(column_name("MINIMUM_PAYMENTS"), "minimum_payments");
+        assert_eq!(column_name("Balance [USD]"), "balance");
+        assert_eq!(column_name("(k$)"), "k");
+        assert_eq!(slug("Home & Garden"), "home_garden");
+    }
 }

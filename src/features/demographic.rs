@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
-use super::aggregate::{slug, value_names};
+use super::aggregate::{column_name, value_names};
 use super::{date_to_day, Feature, FeatureGroup, FeatureKind};
 use crate::error::{PolarsContext, Result};
 use crate::job::FeatureOptions;
@@ -90,9 +90,15 @@ pub fn features(
                 .collect(),
         ));
     }
+    // The job's own numeric columns describe what customers do (balance, spending score).
     for name in &customers.numeric {
         if let Some(values) = numbers(name)? {
-            out.push(numeric(&slug(name), values));
+            out.push(Feature::new(
+                column_name(name),
+                FeatureGroup::Behaviour,
+                FeatureKind::Numeric,
+                values,
+            ));
         }
     }
     let mut categorical: Vec<String> = ["gender", "country", "region", "city"]
@@ -101,7 +107,7 @@ pub fn features(
     categorical.extend(customers.categorical.iter().cloned());
     for name in categorical {
         if let Some(values) = texts(&name)? {
-            out.extend(one_hot(&slug(&name), &values, options.top_n));
+            out.extend(one_hot(&column_name(&name), &values, options.top_n));
         }
     }
     if let Some(tags) = texts("tags")? {
@@ -146,6 +152,9 @@ fn one_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Feature
             format!("{prefix}_other"),
             filled.iter().map(|v| !top.iter().any(|t| t == v)).collect(),
         ));
+    }
+    for feature in &mut out {
+        feature.block = Some(prefix.to_string());
     }
     out
 }

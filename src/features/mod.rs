@@ -2,7 +2,7 @@
 //! them into the clustering matrix.
 
 mod aggregate;
-pub use aggregate::slug;
+pub use aggregate::{column_name, slug};
 mod demographic;
 mod prepare;
 
@@ -68,6 +68,10 @@ pub struct Feature {
     pub group: FeatureGroup,
     pub kind: FeatureKind,
     pub impute: Impute,
+    /// The categorical column a one-hot indicator comes from ("gender" for gender_female): the
+    /// indicators of one column share one feature's weight, so a two-valued column does not
+    /// count twice and a twenty-valued one twenty times.
+    pub block: Option<String>,
     pub values: Vec<Option<f64>>,
 }
 
@@ -83,6 +87,7 @@ impl Feature {
             group,
             kind,
             impute: Impute::Median,
+            block: None,
             values,
         }
     }
@@ -121,6 +126,12 @@ impl FeatureTable {
         self.customer_ids.len()
     }
 
+    /// Whether the inputs give this purchase measure (`recency_days`, `frequency`, `monetary`):
+    /// a transaction log gives all three, a customers table the ones it maps, perhaps none.
+    pub fn gives(&self, measure: &str) -> bool {
+        self.feature(measure).is_some()
+    }
+
     /// Net revenue in the as-of window rounded to the cent, summed exactly in millionths.
     pub fn net_revenue(&self) -> f64 {
         crate::invariants::micros_to_money(crate::invariants::total_micros(&self.facts.monetary))
@@ -128,6 +139,21 @@ impl FeatureTable {
 
     pub fn is_empty(&self) -> bool {
         self.customer_ids.is_empty()
+    }
+}
+
+/// A job may map a column whose name a computed feature already has ("Frequency" as a numeric
+/// column beside the frequency role): the later one becomes "frequency_2".
+fn unique_names(features: &mut [Feature]) {
+    let mut taken = std::collections::HashSet::new();
+    for feature in features {
+        let base = feature.name.clone();
+        for n in 2.. {
+            if taken.insert(feature.name.clone()) {
+                break;
+            }
+            feature.name = format!("{base}_{n}");
+        }
     }
 }
 
@@ -169,6 +195,7 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
         features.extend(pre);
         facts = pre_facts;
     }
+    notes.extend(inputs.quality.suspicious_ids.iter().map(|s| s.warning()));
     if let Some(events) = &inputs.events {
         features.extend(aggregate::events(events, customers, as_of_day)?);
         rule_only.extend(aggregate::event_recency(events, customers, as_of_day)?);
@@ -179,6 +206,7 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
     if let Some(table) = &inputs.customers {
         features.extend(demographic::features(table, customers, as_of, options)?);
     }
+    unique_names(&mut features);
     if facts.frequency.is_empty() {
         facts = PurchaseFacts {
             recency_days: vec![None; customer_ids.len()],

@@ -172,7 +172,12 @@ impl Preparation {
                 }
             }
         }
-        apply_weights(&mut columns, options, &mut dropped);
+        let blocks: BTreeMap<&str, &str> = table
+            .features
+            .iter()
+            .filter_map(|f| Some((f.name.as_str(), f.block.as_deref()?)))
+            .collect();
+        apply_weights(&mut columns, &blocks, options, &mut dropped);
         if columns.is_empty() {
             return Err(no_feature_left(table, &dropped));
         }
@@ -288,24 +293,47 @@ fn center_and_scale(values: &[f64], scale: Scale) -> Option<(f64, f64)> {
 }
 
 /// Column weight = group weight, divided by √(columns in the group) when groups are balanced, so
-/// a group's total influence on distances does not grow with its number of columns.
+/// a group's total influence on distances does not grow with its number of columns. The one-hot
+/// indicators of one categorical column (`blocks`: feature → column) count as one column of the
+/// group and share its weight (each divided by √(indicators of the column)), so gender's two
+/// complementary indicators do not weigh twice what age does.
 fn apply_weights(
     columns: &mut Vec<PreparedColumn>,
+    blocks: &BTreeMap<&str, &str>,
     options: &FeatureOptions,
     dropped: &mut Vec<DroppedColumn>,
 ) {
-    let mut per_group: BTreeMap<FeatureGroup, usize> = BTreeMap::new();
-    for c in columns.iter() {
-        *per_group.entry(c.group).or_default() += 1;
+    let units: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            blocks
+                .get(c.name.as_str())
+                .copied()
+                .unwrap_or(&c.name)
+                .to_string()
+        })
+        .collect();
+    let mut per_block: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut per_group: BTreeMap<FeatureGroup, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for (c, unit) in columns.iter().zip(&units) {
+        *per_block.entry(unit).or_default() += 1;
+        per_group.entry(c.group).or_default().insert(unit);
     }
-    for c in columns.iter_mut() {
-        let group_weight = options.weights.get(c.group.name()).copied().unwrap_or(1.0);
-        let balance = if options.balance_groups {
-            (per_group[&c.group] as f64).sqrt()
-        } else {
-            1.0
-        };
-        c.weight = group_weight / balance;
+    let weights: Vec<f64> = columns
+        .iter()
+        .zip(&units)
+        .map(|(c, unit)| {
+            let group_weight = options.weights.get(c.group.name()).copied().unwrap_or(1.0);
+            let balance = if options.balance_groups {
+                (per_group[&c.group].len() as f64).sqrt()
+            } else {
+                1.0
+            };
+            group_weight / balance / (per_block[unit.as_str()] as f64).sqrt()
+        })
+        .collect();
+    for (c, w) in columns.iter_mut().zip(weights) {
+        c.weight = w;
     }
     columns.retain(|c| {
         let keep = c.weight > 0.0;

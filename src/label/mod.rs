@@ -61,11 +61,12 @@ pub struct ClusterProfile {
     pub share: f64,
     pub revenue: f64,
     pub revenue_share: f64,
-    /// The dominant classic RFM group and its share of the cluster.
-    pub label: String,
-    pub label_share: f64,
-    /// The R×F group of the cluster's median R and F scores.
-    pub rfm_name: String,
+    /// The dominant classic RFM group and its share of the cluster; None when the inputs give no
+    /// RFM groups (a customers table without recency or frequency).
+    pub label: Option<String>,
+    pub label_share: Option<f64>,
+    /// The R×F group of the cluster's median R and F scores; None without RFM groups.
+    pub rfm_name: Option<String>,
     pub median_r: Option<f64>,
     pub median_f: Option<f64>,
     pub features: Vec<FeatureStat>,
@@ -114,8 +115,15 @@ pub struct Labelling {
     pub base: Vec<FeatureStat>,
     /// One cross-table per rule set, the classic RFM groups first.
     pub crosstabs: Vec<CrossTable>,
-    /// Agreement with the classic RFM groups.
-    pub agreement: Agreement,
+    /// Agreement with the classic RFM groups, when the inputs give them.
+    pub agreement: Option<Agreement>,
+}
+
+impl Labelling {
+    /// The cross-table against the classic RFM groups, when the inputs give them.
+    pub fn rfm_crosstab(&self) -> Option<&CrossTable> {
+        self.agreement.and(self.crosstabs.first())
+    }
 }
 
 /// The display name of a cluster id (None = DBSCAN noise).
@@ -164,8 +172,10 @@ pub fn label(
         .zip(&members)
         .map(|(id, rows)| profile(table, rules, groups, *id, rows, &base, total_revenue))
         .collect();
-    let feature_names: Vec<String> = table.features.iter().map(|f| f.name.clone()).collect();
-    let titles = naming::titles(&clusters, &feature_names, clustered);
+    let titles = match groups {
+        Some(_) => naming::titles(&clusters, &table.features, clustered),
+        None => naming::trait_titles(&clusters, &table.features, clustered),
+    };
     for (cluster, title) in clusters.iter_mut().zip(titles) {
         cluster.title = title;
     }
@@ -177,8 +187,8 @@ pub fn label(
     Labelling {
         clusters,
         base,
-        // The first rule set is the score map the clusters are labelled against.
-        agreement: crosstabs[0].agreement,
+        // With RFM groups, the first rule set is the score map the clusters are labelled against.
+        agreement: groups.and(crosstabs.first()).map(|c| c.agreement),
         crosstabs,
     }
 }
@@ -206,18 +216,58 @@ pub fn encode<T: Ord + Clone>(values: &[T]) -> Vec<usize> {
 fn profile(
     table: &FeatureTable,
     rules: &RuleResults,
-    groups: &RuleSet,
+    groups: Option<&RuleSet>,
     id: Option<usize>,
     rows: &[usize],
     base: &[FeatureStat],
     total_revenue: f64,
 ) -> ClusterProfile {
     let revenue: f64 = rows.iter().map(|&i| table.facts.monetary[i]).sum();
+    let features = table
+        .features
+        .par_iter()
+        .zip(base)
+        .map(|(f, b)| stat(&f.name, &f.values, rows, Base::Of(b)))
+        .collect();
+    let (label, label_share, rfm_name) = match (groups, &rules.map) {
+        (Some(groups), Some(map)) => {
+            let (label, share) = dominant_group(groups, rows);
+            (
+                Some(label),
+                Some(share),
+                Some(median_group(rules, map, rows)),
+            )
+        }
+        _ => (None, None, None),
+    };
+    ClusterProfile {
+        id,
+        name: cluster_name(id),
+        title: label.clone().unwrap_or_default(),
+        size: rows.len(),
+        share: rows.len() as f64 / table.len().max(1) as f64,
+        revenue,
+        revenue_share: if total_revenue.abs() > 0.0 {
+            revenue / total_revenue
+        } else {
+            0.0
+        },
+        label,
+        label_share,
+        rfm_name,
+        median_r: median_score(&rules.rfm.r, rows),
+        median_f: median_score(&rules.rfm.f, rows),
+        features,
+    }
+}
+
+/// The RFM group most of the rows belong to, and its share of them; ties go to the earlier group
+/// in the map's order.
+fn dominant_group(groups: &RuleSet, rows: &[usize]) -> (String, f64) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for &i in rows {
         *counts.entry(groups.labels[i].as_str()).or_default() += 1;
     }
-    // Largest share wins; ties go to the earlier group in the map's order.
     let order = |name: &str| {
         groups
             .segments
@@ -230,45 +280,26 @@ fn profile(
         .max_by(|a, b| a.1.cmp(b.1).then(order(b.0).cmp(&order(a.0))))
         .map(|(l, c)| (l.to_string(), *c))
         .unwrap_or_else(|| (NO_PURCHASE.to_string(), 0));
-    let median_score = |scores: &[Option<u8>]| {
-        let mut v: Vec<f64> = rows
-            .iter()
-            .filter_map(|&i| scores[i].map(f64::from))
-            .collect();
-        (!v.is_empty()).then(|| median(&mut v))
-    };
-    let (median_r, median_f) = (median_score(&rules.rfm.r), median_score(&rules.rfm.f));
-    let bins = rules.rfm.bins();
-    let rfm_name = match (median_r, median_f) {
-        (Some(r), Some(f)) => rules
-            .map
-            .rf_cell_name(score_of_median(r, bins), score_of_median(f, bins)),
-        _ => NO_PURCHASE.to_string(),
-    };
-    let features = table
-        .features
-        .par_iter()
-        .zip(base)
-        .map(|(f, b)| stat(&f.name, &f.values, rows, Base::Of(b)))
+    (label, count as f64 / rows.len().max(1) as f64)
+}
+
+fn median_score(scores: &[Option<u8>], rows: &[usize]) -> Option<f64> {
+    let mut v: Vec<f64> = rows
+        .iter()
+        .filter_map(|&i| scores[i].map(f64::from))
         .collect();
-    ClusterProfile {
-        id,
-        name: cluster_name(id),
-        title: label.clone(),
-        size: rows.len(),
-        share: rows.len() as f64 / table.len().max(1) as f64,
-        revenue,
-        revenue_share: if total_revenue.abs() > 0.0 {
-            revenue / total_revenue
-        } else {
-            0.0
-        },
-        label,
-        label_share: count as f64 / rows.len().max(1) as f64,
-        rfm_name,
-        median_r,
-        median_f,
-        features,
+    (!v.is_empty()).then(|| median(&mut v))
+}
+
+/// The R×F group of the rows' median R and F scores.
+fn median_group(rules: &RuleResults, map: &crate::rules::ScoreMap, rows: &[usize]) -> String {
+    let bins = rules.rfm.bins();
+    match (
+        median_score(&rules.rfm.r, rows),
+        median_score(&rules.rfm.f, rows),
+    ) {
+        (Some(r), Some(f)) => map.rf_cell_name(score_of_median(r, bins), score_of_median(f, bins)),
+        _ => NO_PURCHASE.to_string(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Stage 1 — load: read the job's tables and map their columns onto the roles of SPEC §2.
 //! Every table comes out with canonical column names and types; dropped rows are counted.
 
+pub mod missing;
 pub mod parse;
+mod query;
 pub mod read;
 mod text;
 
@@ -10,7 +12,10 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime};
 use polars::prelude::*;
 
+pub use missing::{MissingIds, SuspiciousId};
+pub(crate) use parse::clip;
 pub use parse::parse_number;
+use query::Tables;
 use read::{read_table, CsvOptions, RawFile};
 
 use crate::error::{PolarsContext, Result};
@@ -39,7 +44,6 @@ pub struct CustomerTable {
     pub frame: DataFrame,
     pub categorical: Vec<String>,
     pub numeric: Vec<String>,
-    pub pre_aggregated: bool,
 }
 
 pub struct Inputs {
@@ -71,15 +75,36 @@ pub struct DataQuality {
     /// reconcile to (see `invariants`).
     #[serde(default)]
     pub expected: Option<crate::invariants::Expected>,
+    /// Net amount (money, to the cent) of the dropped rows, by the reason in `dropped`, for the
+    /// tables that carry amounts.
+    #[serde(default)]
+    pub dropped_revenue: BTreeMap<String, f64>,
+    /// Ids that hold an implausible share of a transaction table (kept, flagged).
+    #[serde(default)]
+    pub suspicious_ids: Vec<SuspiciousId>,
 }
 
 impl DataQuality {
     fn drop_rows(&mut self, table: &str, reason: &str, rows: usize) {
-        if rows > 0 {
-            *self
-                .dropped
-                .entry(format!("{table}: {reason}"))
-                .or_default() += rows;
+        self.drop_rows_with_revenue(table, reason, rows, None);
+    }
+
+    /// Counts dropped rows by reason, with their net amount in millionths when known.
+    fn drop_rows_with_revenue(
+        &mut self,
+        table: &str,
+        reason: &str,
+        rows: usize,
+        micros: Option<i128>,
+    ) {
+        if rows == 0 {
+            return;
+        }
+        let key = format!("{table}: {reason}");
+        *self.dropped.entry(key.clone()).or_default() += rows;
+        if let Some(micros) = micros {
+            let money = crate::invariants::micros_to_money(micros);
+            *self.dropped_revenue.entry(key).or_default() += money;
         }
     }
 }
@@ -97,61 +122,59 @@ pub const MICROS: f64 = 1e6;
 /// The largest amount a line may carry (in currency units); larger is an error, not a sale.
 pub const MAX_LINE_AMOUNT: f64 = 1e10;
 
-/// Customer ids that CRM exports use for "no customer".
-const SENTINEL_IDS: &[&str] = &[
-    "0", "-1", "na", "n/a", "nan", "null", "none", "unknown", "?",
-];
-
-fn is_sentinel(id: &str) -> bool {
-    // Sentinels are short: most ids are rejected by their length alone.
-    id.len() <= 7 && SENTINEL_IDS.iter().any(|s| id.eq_ignore_ascii_case(s))
-}
-
-/// Sentinel ids made blank; a column without any is returned as it is.
-fn without_sentinels(ids: StringChunked) -> StringChunked {
-    if !ids.iter().flatten().any(is_sentinel) {
-        return ids;
-    }
-    let name = ids.name().clone();
-    ids.iter()
-        .map(|id| id.filter(|id| !is_sentinel(id)))
-        .collect::<StringChunked>()
-        .with_name(name)
-}
-
 pub fn load(job: &Job) -> Result<Inputs> {
     let mut quality = DataQuality::default();
+    let mut tables = Tables::default();
     let mut transactions = job
         .inputs
         .transactions
         .as_ref()
-        .map(|t| load_transactions(job, t, &mut quality))
+        .map(|t| load_transactions(job, t, &mut tables, &mut quality))
         .transpose()?;
     let mut customers = job
         .inputs
         .customers
         .as_ref()
-        .map(|c| load_customers(job, c, &mut quality))
+        .map(|c| load_customers(job, c, &mut tables, &mut quality))
         .transpose()?;
     let mut campaigns = job
         .inputs
         .campaigns
         .as_ref()
-        .map(|c| load_campaigns(job, c, &mut quality))
+        .map(|c| load_campaigns(job, c, &mut tables, &mut quality))
         .transpose()?;
     let mut events = job
         .inputs
         .events
         .as_ref()
-        .map(|e| load_events(job, e, &mut quality))
+        .map(|e| load_events(job, e, &mut tables, &mut quality))
         .transpose()?;
+    let missing = |name: &str| {
+        let listed = job
+            .inputs
+            .sources()
+            .into_iter()
+            .find(|(input, _)| *input == name)
+            .and_then(|(_, source)| source.missing_ids);
+        MissingIds::of(listed, name)
+    };
     let frames = [
-        transactions.as_mut().map(|t| &mut t.frame),
-        customers.as_mut().map(|c| &mut c.frame),
-        campaigns.as_mut(),
-        events.as_mut(),
-    ];
-    let customer_ids = index_customers(frames.into_iter().flatten().collect())?;
+        ("transactions", transactions.as_mut().map(|t| &mut t.frame)),
+        ("customers", customers.as_mut().map(|c| &mut c.frame)),
+        ("campaigns", campaigns.as_mut()),
+        ("events", events.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(name, frame)| Some((name, frame?, missing(name))))
+    .collect();
+    let customer_ids = index_customers(frames, &mut quality)?;
+    if let Some(table) = &transactions {
+        quality.suspicious_ids =
+            missing::suspicious_ids(&table.frame, &customer_ids, "transactions")?;
+        for suspicious in &quality.suspicious_ids {
+            log::warn!("{}", suspicious.warning());
+        }
+    }
     if let Some(table) = &customers {
         let others = [
             ("transactions", transactions.as_ref().map(|t| &t.frame)),
@@ -170,19 +193,43 @@ pub fn load(job: &Job) -> Result<Inputs> {
     })
 }
 
+/// An input's rows: its files, or the result of its query over the job's tables.
 fn read(
     job: &Job,
     source: &crate::job::Source,
     table: &str,
     columns: Option<&[String]>,
+    tables: &mut Tables,
     quality: &mut DataQuality,
 ) -> Result<Vec<RawFile>> {
-    let options = CsvOptions {
-        columns,
-        ..csv_options(source)
+    let files = match (source.query, source.path) {
+        (Some(query), _) => {
+            let result = tables.query(job, table, query, quality)?;
+            *quality.rows_read.entry(table.to_string()).or_default() += result.frame.height();
+            vec![result]
+        }
+        (None, Some(path)) => {
+            let options = CsvOptions {
+                columns,
+                ..csv_options(source)
+            };
+            let files = read_table(&job.resolve(path), options)?;
+            record_files(&files, table, quality);
+            files
+        }
+        (None, None) => {
+            return Err(crate::error::Error::Job {
+                path: job.base_dir.clone(),
+                message: format!("[inputs.{table}] needs `path` or `query`"),
+            })
+        }
     };
-    let files = read_table(&job.resolve(source.path), options)?;
-    for f in &files {
+    Ok(files)
+}
+
+/// Rows read, files and title lines skipped, per file of a table.
+fn record_files(files: &[RawFile], table: &str, quality: &mut DataQuality) {
+    for f in files {
         *quality.rows_read.entry(table.to_string()).or_default() += f.frame.height();
         quality.files.push(f.path.display().to_string());
         log::debug!(
@@ -198,7 +245,6 @@ fn read(
             f.preamble_lines,
         );
     }
-    Ok(files)
 }
 
 fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
@@ -209,11 +255,10 @@ fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
     }
 }
 
+/// Customer ids as written, blank cells None; the ids a table lists as missing are dropped when
+/// the customers are indexed.
 fn ids(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
-    Ok(parse::text(raw, name)?
-        .into_iter()
-        .map(|v| v.filter(|id| !is_sentinel(id)))
-        .collect())
+    parse::text(raw, name)
 }
 
 fn optional_text(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<Option<String>>>> {
@@ -244,13 +289,14 @@ fn day_number(ts: &NaiveDateTime) -> i32 {
 fn load_transactions(
     job: &Job,
     spec: &TransactionsInput,
+    tables: &mut Tables,
     quality: &mut DataQuality,
 ) -> Result<TransactionTable> {
     const TABLE: &str = "transactions";
     let mut frames = Vec::new();
     let mut has_time = true;
     let columns = spec.mapped_columns();
-    for raw in read(job, &spec.source(), TABLE, Some(&columns), quality)? {
+    for raw in read(job, &spec.source(), TABLE, Some(&columns), tables, quality)? {
         let times = parse::datetime_column(
             &raw,
             &spec.timestamp,
@@ -262,9 +308,11 @@ fn load_transactions(
             .date_formats
             .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());
         let lines = transaction_lines(&raw, spec, times.millis)?;
-        let [no_id, no_time, no_amount] = unusable_lines(&lines)?;
-        quality.drop_rows(TABLE, "blank or sentinel customer id", no_id);
-        quality.drop_rows(TABLE, "blank timestamp", no_time);
+        let unusable = unusable_lines(&lines)?;
+        let [no_id, no_time, no_amount] = unusable.rows;
+        let [no_id_micros, no_time_micros] = unusable.micros;
+        quality.drop_rows_with_revenue(TABLE, "blank customer id", no_id, Some(no_id_micros));
+        quality.drop_rows_with_revenue(TABLE, "blank timestamp", no_time, Some(no_time_micros));
         quality.drop_rows(TABLE, "blank amount", no_amount);
         let complete = no_id + no_time + no_amount == 0;
         frames.push(usable_lines(lines, spec, complete)?);
@@ -280,14 +328,14 @@ fn load_transactions(
     })
 }
 
-/// One file's mapped columns as read: customer_id (sentinels blank), millis, amount, and
+/// One file's mapped columns as read: customer_id (blank cells null), millis, amount, and
 /// order_id, category, channel, discount when the job maps them.
 fn transaction_lines(
     raw: &RawFile,
     spec: &TransactionsInput,
     millis: Int64Chunked,
 ) -> Result<DataFrame> {
-    let ids = without_sentinels(parse::text_column(raw, &spec.customer_id)?);
+    let ids = parse::text_column(raw, &spec.customer_id)?;
     let mut columns = vec![
         ids.with_name("customer_id".into()).into_column(),
         millis.with_name("millis".into()).into_column(),
@@ -313,10 +361,17 @@ fn transaction_lines(
 }
 
 /// Lines without a customer, then without a timestamp, then without an amount: the drop reasons
-/// in the order they are checked.
-fn unusable_lines(lines: &DataFrame) -> Result<[usize; 3]> {
+/// in the order they are checked, with the net amount of the first two (millionths).
+struct Unusable {
+    rows: [usize; 3],
+    micros: [i128; 2],
+}
+
+fn unusable_lines(lines: &DataFrame) -> Result<Unusable> {
     let id = || col("customer_id").is_not_null();
     let time = || col("millis").is_not_null();
+    let amount_where =
+        |condition: Expr| col("amount").filter(condition).cast(DataType::Int128).sum();
     let counts = lines
         .clone()
         .lazy()
@@ -327,21 +382,30 @@ fn unusable_lines(lines: &DataFrame) -> Result<[usize; 3]> {
                 .and(col("amount").is_null())
                 .sum()
                 .alias("no_amount"),
+            amount_where(id().not()).alias("no_id_amount"),
+            amount_where(id().and(time().not())).alias("no_time_amount"),
         ])
         .collect()
         .context("counting unusable transaction lines")?;
-    let count = |name: &str| -> Result<usize> {
+    let value = |name: &str| -> Result<i128> {
         let column = counts
             .column(name)
-            .and_then(|c| c.cast(&DataType::UInt64))
+            .and_then(|c| c.cast(&DataType::Int128))
             .context("counting unusable transaction lines")?;
         Ok(column
-            .u64()
+            .i128()
             .context("counting unusable transaction lines")?
             .get(0)
-            .unwrap_or(0) as usize)
+            .unwrap_or(0))
     };
-    Ok([count("no_id")?, count("no_time")?, count("no_amount")?])
+    Ok(Unusable {
+        rows: [
+            value("no_id")? as usize,
+            value("no_time")? as usize,
+            value("no_amount")? as usize,
+        ],
+        micros: [value("no_id_amount")?, value("no_time_amount")?],
+    })
 }
 
 /// The usable lines in the table's canonical columns (see [`TransactionTable`]); blank
@@ -419,11 +483,12 @@ fn money(raw: &RawFile, column: &str, values: Float64Chunked) -> Result<Int64Chu
 fn load_customers(
     job: &Job,
     spec: &CustomersInput,
+    tables: &mut Tables,
     quality: &mut DataQuality,
 ) -> Result<CustomerTable> {
     const TABLE: &str = "customers";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.source(), TABLE, None, quality)? {
+    for raw in read(job, &spec.source(), TABLE, None, tables, quality)? {
         frames.push(customer_frame(&raw, spec, quality)?);
     }
     let mut frame = concat_frames(frames, "customers")?;
@@ -444,9 +509,6 @@ fn load_customers(
         frame,
         categorical: spec.categorical.clone(),
         numeric: spec.numeric.clone(),
-        pre_aggregated: spec.recency_days.is_some()
-            && spec.frequency.is_some()
-            && spec.monetary.is_some(),
     })
 }
 
@@ -513,13 +575,7 @@ fn customer_frame(
         columns.push(Column::new(name.into(), parse::text(raw, name)?));
     }
     let frame = DataFrame::new_infer_height(columns).context("building the customers table")?;
-    keep_rows(
-        frame,
-        &keep,
-        quality,
-        "customers",
-        "blank or sentinel customer id",
-    )
+    keep_rows(frame, &keep, quality, "customers", "blank customer id")
 }
 
 /// Several columns summed per row; a row where every column is blank stays blank.
@@ -553,11 +609,12 @@ fn combine(
 fn load_campaigns(
     job: &Job,
     spec: &CampaignsInput,
+    tables: &mut Tables,
     quality: &mut DataQuality,
 ) -> Result<DataFrame> {
     const TABLE: &str = "campaigns";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.source(), TABLE, None, quality)? {
+    for raw in read(job, &spec.source(), TABLE, None, tables, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
         let mut columns = vec![
@@ -587,16 +644,21 @@ fn load_campaigns(
             &keep,
             quality,
             TABLE,
-            "blank or sentinel customer id",
+            "blank customer id",
         )?);
     }
     concat_frames(frames, TABLE)
 }
 
-fn load_events(job: &Job, spec: &EventsInput, quality: &mut DataQuality) -> Result<DataFrame> {
+fn load_events(
+    job: &Job,
+    spec: &EventsInput,
+    tables: &mut Tables,
+    quality: &mut DataQuality,
+) -> Result<DataFrame> {
     const TABLE: &str = "events";
     let mut frames = Vec::new();
-    for raw in read(job, &spec.source(), TABLE, None, quality)? {
+    for raw in read(job, &spec.source(), TABLE, None, tables, quality)? {
         let id = ids(&raw, &spec.customer_id)?;
         let times = parse::datetimes(
             &raw,
@@ -669,24 +731,19 @@ fn concat_frames(frames: Vec<DataFrame>, table: &str) -> Result<DataFrame> {
 
 /// Every customer id found in any table, sorted, each once; each table's `customer_id` column
 /// is replaced by `customer`, the id's index in that list (u32), in the table's own row order.
-fn index_customers(frames: Vec<&mut DataFrame>) -> Result<Vec<String>> {
+/// Rows whose id the table lists as missing are dropped and counted first.
+fn index_customers(
+    frames: Vec<(&str, &mut DataFrame, MissingIds)>,
+    quality: &mut DataQuality,
+) -> Result<Vec<String>> {
     let mut ids: Vec<String> = Vec::new();
-    for frame in &frames {
-        let distinct = collect_streamed(
-            DataFrame::clone(frame)
-                .lazy()
-                .select([col("customer_id").unique()]),
-        )
-        .context("customer ids")?;
-        let column = distinct.column("customer_id").context("customer ids")?;
-        ids.extend(
-            column
-                .str()
-                .context("customer ids")?
-                .iter()
-                .flatten()
-                .map(String::from),
-        );
+    let mut frames_left = Vec::new();
+    for (table, frame, missing) in frames {
+        let distinct = missing::distinct_ids(frame, table)?;
+        ids.extend(missing::drop_listed(
+            frame, distinct, table, &missing, quality,
+        )?);
+        frames_left.push(frame);
     }
     ids.sort_unstable();
     ids.dedup();
@@ -705,7 +762,7 @@ fn index_customers(frames: Vec<&mut DataFrame>) -> Result<Vec<String>> {
         ),
     ])
     .context("customer index")?;
-    for frame in frames {
+    for frame in frames_left {
         let mut args = JoinArgs::new(JoinType::Left);
         args.maintain_order = MaintainOrderJoin::Left;
         // Only the id column goes through the join; the other columns stay where they are.
@@ -773,12 +830,24 @@ pub fn load_reference(job: &Job) -> Result<Option<std::collections::HashMap<Stri
         return Ok(None);
     };
     let mut map = std::collections::HashMap::new();
-    for raw in read_table(&job.resolve(&spec.path), csv_options(&spec.source()))? {
+    let mut quality = DataQuality::default();
+    let files = read(
+        job,
+        &spec.source(),
+        "reference",
+        None,
+        &mut Tables::default(),
+        &mut quality,
+    )?;
+    let missing = MissingIds::of(spec.missing_ids.as_deref(), "reference");
+    for raw in files {
         let ids = parse::text(&raw, &spec.customer_id)?;
         let segments = parse::text(&raw, &spec.segment)?;
         for (id, segment) in ids.into_iter().zip(segments) {
             if let (Some(id), Some(segment)) = (id, segment) {
-                map.entry(id).or_insert(segment);
+                if !missing.contains(&id) {
+                    map.entry(id).or_insert(segment);
+                }
             }
         }
     }

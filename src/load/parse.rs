@@ -419,7 +419,7 @@ fn swap_day_month(format: &str) -> String {
         .replace('\u{1}', "%m")
 }
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     if s.chars().count() > 40 {
         format!("{}…", s.chars().take(40).collect::<String>())
     } else {

@@ -72,7 +72,7 @@ fn is_table_file(path: &Path) -> bool {
     path.is_file() && (is_parquet(path) || is_csv(path))
 }
 
-fn is_parquet(path: &Path) -> bool {
+pub(super) fn is_parquet(path: &Path) -> bool {
     has_extension(path, &["parquet", "pq"])
 }
 

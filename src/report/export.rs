@@ -30,6 +30,7 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         .map(|c| c.map(|c| c as u32))
         .collect();
     let cells: Vec<Option<String>> = (0..n).map(|i| run.rules.rfm.cell(i)).collect();
+
     let segments = run.primary_segments();
     let names = segment_names(run, &segments);
     let mut columns = vec![
@@ -46,11 +47,24 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
                 .map(|c| cluster_name(*c))
                 .collect::<Vec<_>>(),
         ),
-        Column::new("r_score".into(), scores(&run.rules.rfm.r)),
-        Column::new("f_score".into(), scores(&run.rules.rfm.f)),
-        Column::new("m_score".into(), scores(&run.rules.rfm.m)),
-        Column::new("rfm_cell".into(), cells),
     ];
+    // Scores only for the measures the inputs give: a CRM gets no column that is blank for all.
+    let rfm = &run.rules.rfm;
+    for (measure, name, values) in [
+        ("recency_days", "r_score", &rfm.r),
+        ("frequency", "f_score", &rfm.f),
+        ("monetary", "m_score", &rfm.m),
+    ] {
+        if run.features.gives(measure) {
+            columns.push(Column::new(name.into(), scores(values)));
+        }
+    }
+    if ["recency_days", "frequency", "monetary"]
+        .iter()
+        .all(|m| run.features.gives(m))
+    {
+        columns.push(Column::new("rfm_cell".into(), cells));
+    }
     if let Some(g) = &run.gmm {
         columns.extend(mixture_columns(&g.labels, &g.probabilities));
     }
@@ -147,10 +161,10 @@ pub(crate) fn write_csv(mut frame: DataFrame, path: &Path) -> Result<()> {
 
 /// segments.csv: one row per segment of the primary segmentation, ready to paste into a CRM's
 /// segment list — size, revenue, the dominant RFM group, the distinctive traits in words and
-/// the suggested action.
+/// the suggested action (revenue without spend in the inputs, and the RFM columns without RFM
+/// groups, are left out).
 pub fn segments_frame(run: &RunResult) -> Result<DataFrame> {
     let labelling = run.primary_labelling();
-    let rfm = run.rules.rfm_groups();
     let profiles = &labelling.clusters;
     let text = |f: &dyn Fn(&crate::label::ClusterProfile) -> String| -> Vec<String> {
         profiles.iter().map(f).collect()
@@ -158,7 +172,7 @@ pub fn segments_frame(run: &RunResult) -> Result<DataFrame> {
     let number = |f: &dyn Fn(&crate::label::ClusterProfile) -> f64| -> Vec<f64> {
         profiles.iter().map(f).collect()
     };
-    let columns = vec![
+    let mut columns = vec![
         Column::new("segment".into(), text(&|p| p.name.clone())),
         Column::new("name".into(), text(&|p| p.title.clone())),
         Column::new(
@@ -166,23 +180,41 @@ pub fn segments_frame(run: &RunResult) -> Result<DataFrame> {
             profiles.iter().map(|p| p.size as u64).collect::<Vec<_>>(),
         ),
         Column::new("share".into(), number(&|p| round4(p.share))),
-        Column::new(
-            "revenue".into(),
-            number(&|p| (p.revenue * 100.0).round() / 100.0),
-        ),
-        Column::new("revenue_share".into(), number(&|p| round4(p.revenue_share))),
-        Column::new("rfm_group".into(), text(&|p| p.label.clone())),
-        Column::new("rfm_group_share".into(), number(&|p| round4(p.label_share))),
-        Column::new("rfm_median_group".into(), text(&|p| p.rfm_name.clone())),
-        Column::new(
-            "traits".into(),
-            text(&|p| super::traits::distinctive(&run.features, p, &labelling.base, 4).join("; ")),
-        ),
-        Column::new(
-            "suggested_action".into(),
-            text(&|p| rfm.action_of(&p.label)),
-        ),
     ];
+    if run.features.gives("monetary") {
+        columns.extend([
+            Column::new(
+                "revenue".into(),
+                number(&|p| (p.revenue * 100.0).round() / 100.0),
+            ),
+            Column::new("revenue_share".into(), number(&|p| round4(p.revenue_share))),
+        ]);
+    }
+    let rfm = run.rules.rfm_groups();
+    let label = |p: &crate::label::ClusterProfile| p.label.clone().unwrap_or_default();
+    if rfm.is_some() {
+        columns.extend([
+            Column::new("rfm_group".into(), text(&label)),
+            Column::new(
+                "rfm_group_share".into(),
+                number(&|p| round4(p.label_share.unwrap_or(0.0))),
+            ),
+            Column::new(
+                "rfm_median_group".into(),
+                text(&|p| p.rfm_name.clone().unwrap_or_default()),
+            ),
+        ]);
+    }
+    columns.push(Column::new(
+        "traits".into(),
+        text(&|p| super::traits::distinctive(&run.features, p, &labelling.base, 4).join("; ")),
+    ));
+    if let Some(rfm) = rfm {
+        columns.push(Column::new(
+            "suggested_action".into(),
+            text(&|p| rfm.action_of(&label(p))),
+        ));
+    }
     DataFrame::new_infer_height(columns).context("building the segment list")
 }
 

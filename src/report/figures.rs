@@ -40,13 +40,24 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         });
     };
     let km = &run.kmeans_labels;
-    charts::sizes_and_revenue(dir, "sizes_revenue", &bars(km)).map_err(chart_error)?;
-    add(
-        "sizes_revenue",
-        "Segment sizes and revenue",
-        "Customers per k-means segment (left) and each segment's share of net revenue (right)."
-            .into(),
-    );
+    let with_revenue = run.features.gives("monetary");
+    charts::sizes_and_revenue(dir, "sizes_revenue", &bars(km), with_revenue)
+        .map_err(chart_error)?;
+    if with_revenue {
+        add(
+            "sizes_revenue",
+            "Segment sizes and revenue",
+            "Customers per k-means segment (left) and each segment's share of net revenue (right)."
+                .into(),
+        );
+    } else {
+        add(
+            "sizes_revenue",
+            "Segment sizes",
+            "Customers per k-means segment (the inputs carry no spend, so there is no revenue side)."
+                .into(),
+        );
+    }
 
     let projection = projection::project(run.matrix.matrix.view(), 8000, run.seed)?;
     let series: Vec<charts::ScatterSeries> = km
@@ -84,62 +95,42 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error)?;
     add("profile", "Segment profiles", "Each feature's segment mean as a z-score against all customers (red = above average, blue = below), for the features that differ most between segments. Spend, orders, visits and other non-negative amounts and counts are compared after log1p, so a handful of very large customers does not flatten every other segment to zero.".into());
 
-    charts::distributions(dir, "rfm_distributions", &rfm_distributions(run))
-        .map_err(chart_error)?;
-    add(
-        "rfm_distributions",
-        "Recency, frequency and spend per segment",
-        "How the customers of each segment spread: days since their last purchase, orders and net spend in the as-of window (orders and spend on a log scale; customers without a purchase have none of the three).".into(),
-    );
+    if let Some(distributions) = rfm_distributions(run) {
+        charts::distributions(dir, "rfm_distributions", &distributions).map_err(chart_error)?;
+        let caption = format!(
+            "How the customers of each segment spread: {} (orders and spend on a log scale; customers without a purchase have none of them).",
+            and_list(
+                distributions
+                    .panels
+                    .iter()
+                    .map(|p| p.axis.to_lowercase())
+                    .collect()
+            )
+        );
+        add("rfm_distributions", &distributions.title, caption);
+    }
 
-    let cross = &km.crosstabs[0];
-    let shares = cross.row_shares();
-    charts::heatmap(
-        dir,
-        "clusters_vs_rfm",
-        &charts::Heatmap {
-            title: "Discovered segments × classic RFM groups (share of each segment)".into(),
-            // Cross-table rows follow the clusters' order.
-            row_labels: km.clusters.iter().map(|c| c.display_name()).collect(),
-            col_labels: cross.columns.clone(),
-            cell_text: shares
-                .iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|s| {
-                            if *s >= 0.005 {
-                                format!("{:.0}%", 100.0 * s)
-                            } else if *s > 0.0 {
-                                "<1%".into()
-                            } else {
-                                String::new()
-                            }
-                        })
-                        .collect()
-                })
-                .collect(),
-            values: shares,
-            palette: charts::Palette::Sequential,
-            row_axis: "k-means segment".into(),
-            col_axis: "Classic RFM group".into(),
-        },
-    )
-    .map_err(chart_error)?;
-    add(
-        "clusters_vs_rfm",
-        "Segments against the classic RFM groups",
-        format!(
-            "Row shares. Agreement: ARI {:.3}, NMI {:.3}.",
-            km.agreement.ari, km.agreement.nmi
-        ),
-    );
+    if let Some(cross) = km.rfm_crosstab() {
+        clusters_vs_rfm(run, cross, dir)?;
+        let agreement = km.agreement.unwrap_or(cross.agreement);
+        add(
+            "clusters_vs_rfm",
+            "Segments against the classic RFM groups",
+            format!(
+                "Row shares. Agreement: ARI {:.3}, NMI {:.3}.",
+                agreement.ari, agreement.nmi
+            ),
+        );
+    }
 
-    charts::rf_grid(dir, "rf_grid", &rf_grid(run)).map_err(chart_error)?;
-    add(
-        "rf_grid",
-        "The R×F grid",
-        "Customers, share of customers and share of revenue per recency and frequency score, coloured and outlined by the groups of the score map in use.".into(),
-    );
+    if let Some(grid) = rf_grid(run) {
+        charts::rf_grid(dir, "rf_grid", &grid).map_err(chart_error)?;
+        add(
+            "rf_grid",
+            "The R×F grid",
+            "Customers, share of customers and share of revenue per recency and frequency score, coloured and outlined by the groups of the score map in use.".into(),
+        );
+    }
 
     charts::k_selection(dir, "k_selection", &kmeans_selection(run)).map_err(chart_error)?;
     add("k_selection", "Choosing k", run.kmeans.reason.clone());
@@ -178,6 +169,43 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         ),
     );
     Ok(out)
+}
+
+/// The heatmap of the k-means segments' shares in each classic RFM group.
+fn clusters_vs_rfm(run: &RunResult, cross: &crate::label::CrossTable, dir: &Path) -> Result<()> {
+    let km = &run.kmeans_labels;
+    let shares = cross.row_shares();
+    charts::heatmap(
+        dir,
+        "clusters_vs_rfm",
+        &charts::Heatmap {
+            title: "Discovered segments × classic RFM groups (share of each segment)".into(),
+            // Cross-table rows follow the clusters' order.
+            row_labels: km.clusters.iter().map(|c| c.display_name()).collect(),
+            col_labels: cross.columns.clone(),
+            cell_text: shares
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|s| {
+                            if *s >= 0.005 {
+                                format!("{:.0}%", 100.0 * s)
+                            } else if *s > 0.0 {
+                                "<1%".into()
+                            } else {
+                                String::new()
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+            values: shares,
+            palette: charts::Palette::Sequential,
+            row_axis: "k-means segment".into(),
+            col_axis: "Classic RFM group".into(),
+        },
+    )
+    .map_err(chart_error)
 }
 
 fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
@@ -232,7 +260,9 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
     }
 }
 
-fn rf_grid(run: &RunResult) -> charts::RfGrid {
+/// The R×F grid, when the run has a score map (the inputs give recency and frequency).
+fn rf_grid(run: &RunResult) -> Option<charts::RfGrid> {
+    let (map, groups) = run.rules.map.as_ref().zip(run.rules.rfm_groups())?;
     let bins = run.rules.rfm.bins() as usize;
     let mut counts = vec![vec![0u64; bins]; bins];
     let mut revenue = vec![vec![0.0; bins]; bins];
@@ -246,21 +276,21 @@ fn rf_grid(run: &RunResult) -> charts::RfGrid {
         }
     }
     let score = |i: usize| i as u8 + 1;
-    charts::RfGrid {
+    Some(charts::RfGrid {
         bins,
         counts,
         revenue,
         group_of_cell: (0..bins)
             .map(|r| {
                 (0..bins)
-                    .map(|f| run.rules.map.rf_cell_name(score(r), score(f)))
+                    .map(|f| map.rf_cell_name(score(r), score(f)))
                     .collect()
             })
             .collect(),
         title: "Customers by R and F score".into(),
-        map_name: run.rules.rfm_groups().title.clone(),
+        map_name: groups.title.clone(),
         all_customers: Some(run.features.len() as u64),
-    }
+    })
 }
 
 /// The k-means scan as chart panels: the four scores the rule uses and the two stabilities.
@@ -323,8 +353,9 @@ fn mixture_selection(g: &crate::cluster::GmmResult) -> charts::KSelection {
     }
 }
 
-/// Box plots of the R, F and M values (buyers only) per k-means segment.
-fn rfm_distributions(run: &RunResult) -> charts::Distributions {
+/// Box plots of the R, F and M values (buyers only) per k-means segment, for the measures the
+/// inputs give; None when they give none.
+fn rfm_distributions(run: &RunResult) -> Option<charts::Distributions> {
     let km = &run.kmeans_labels;
     let values = crate::rules::rfm_values(&run.features.facts);
     let panel =
@@ -347,8 +378,22 @@ fn rfm_distributions(run: &RunResult) -> charts::Distributions {
                 })
                 .collect(),
         };
-    charts::Distributions {
-        title: "Recency, frequency and spend per segment".into(),
+    let measures = [
+        ("recency_days", "Recency", "Days since last purchase", false),
+        ("frequency", "Frequency", "Orders", true),
+        ("monetary", "Monetary", "Net spend", true),
+    ];
+    let (panels, titles): (Vec<_>, Vec<_>) = measures
+        .iter()
+        .zip(&values)
+        .filter(|((measure, ..), _)| run.features.gives(measure))
+        .map(|((_, title, axis, log), values)| (panel(values, title, axis, *log), *title))
+        .unzip();
+    if panels.is_empty() {
+        return None;
+    }
+    Some(charts::Distributions {
+        title: format!("{} per segment", words_list(&titles)),
         rows: km
             .clusters
             .iter()
@@ -357,11 +402,33 @@ fn rfm_distributions(run: &RunResult) -> charts::Distributions {
                 color_index: c.id,
             })
             .collect(),
-        panels: vec![
-            panel(&values[0], "Recency", "Days since last purchase", false),
-            panel(&values[1], "Frequency", "Orders", true),
-            panel(&values[2], "Monetary", "Net spend", true),
-        ],
+        panels,
+    })
+}
+
+/// ["Recency", "Frequency", "Monetary"] → "Recency, frequency and spend".
+fn words_list(titles: &[&str]) -> String {
+    let words = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let t = if *t == "Monetary" { "Spend" } else { t };
+            if i == 0 {
+                t.to_string()
+            } else {
+                t.to_lowercase()
+            }
+        })
+        .collect();
+    and_list(words)
+}
+
+/// ["a", "b", "c"] → "a, b and c".
+fn and_list(mut words: Vec<String>) -> String {
+    match words.pop() {
+        Some(last) if !words.is_empty() => format!("{} and {last}", words.join(", ")),
+        Some(last) => last,
+        None => String::new(),
     }
 }
 

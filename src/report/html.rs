@@ -24,11 +24,13 @@ struct Card {
     name: String,
     title: String,
     color: String,
-    label: String,
-    rfm_name: String,
+    /// "78.0 % of its customers are Champions"; None without RFM groups.
+    label: Option<String>,
+    rfm_name: Option<String>,
     size: String,
     share: String,
-    revenue_share: String,
+    /// None when the inputs carry no spend.
+    revenue_share: Option<String>,
     traits: Vec<String>,
     action: String,
 }
@@ -46,6 +48,8 @@ struct Outlier {
     monetary: String,
     frequency: String,
     unusual: String,
+    /// A likely placeholder id, flagged by the load (not by DBSCAN).
+    flagged: bool,
 }
 
 pub fn percent(share: f64) -> String {
@@ -96,75 +100,156 @@ fn hex(index: Option<usize>) -> String {
 }
 
 fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
-    let action = run.rules.rfm_groups().action_of(&profile.label);
+    let action = run
+        .rules
+        .rfm_groups()
+        .zip(profile.label.as_deref())
+        .map(|(groups, label)| groups.action_of(label))
+        .unwrap_or_default();
     Card {
         name: profile.name.clone(),
         title: profile.title.clone(),
         color: hex(profile.id),
-        label: format!(
-            "{} of its customers are {}",
-            percent(profile.label_share),
-            profile.label
-        ),
+        label: profile.label.as_ref().map(|label| {
+            format!(
+                "{} of its customers are {label}",
+                percent(profile.label_share.unwrap_or(0.0))
+            )
+        }),
         rfm_name: profile.rfm_name.clone(),
         size: count(profile.size),
         share: percent(profile.share),
-        revenue_share: percent(profile.revenue_share),
+        revenue_share: run
+            .features
+            .gives("monetary")
+            .then(|| percent(profile.revenue_share)),
         traits: traits::distinctive(&run.features, profile, &run.kmeans_labels.base, 4),
         action,
     }
 }
 
+/// Ids flagged as likely placeholders first, then the DBSCAN outliers: by spend when the inputs
+/// carry it, else by how far they stand from the average on the features clustered on.
 fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
     let facts = &run.features.facts;
+    let flagged = flagged_ids(run);
     let mut noise: Vec<usize> = (0..run.features.len())
-        .filter(|&i| run.dbscan.labels[i].is_none())
+        .filter(|&i| run.dbscan.labels[i].is_none() && !flagged.iter().any(|(f, _)| *f == i))
         .collect();
-    noise.sort_by(|&a, &b| {
-        facts.monetary[b]
-            .total_cmp(&facts.monetary[a])
-            .then(a.cmp(&b))
-    });
-    let base = &run.kmeans_labels.base;
-    noise
+    if run.features.gives("monetary") {
+        noise.sort_by(|&a, &b| {
+            facts.monetary[b]
+                .total_cmp(&facts.monetary[a])
+                .then(a.cmp(&b))
+        });
+    } else {
+        let mut by_strength: Vec<(f64, usize)> = noise
+            .iter()
+            .map(|&i| (outlier_z(run, i).first().map_or(0.0, |(_, z)| z.abs()), i))
+            .collect();
+        by_strength.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        noise = by_strength.into_iter().map(|(_, i)| i).collect();
+    }
+    let row = |i: usize, unusual: String, flagged: bool| Outlier {
+        id: run.features.customer_ids[i].clone(),
+        monetary: if run.features.gives("monetary") {
+            money(facts.monetary[i])
+        } else {
+            "–".into()
+        },
+        frequency: if run.features.gives("frequency") {
+            format!("{}", facts.frequency[i])
+        } else {
+            "–".into()
+        },
+        unusual,
+        flagged,
+    };
+    flagged
         .into_iter()
-        .take(count)
-        .map(|i| {
-            // Noise is decided in the clustering space, so the features clustered on say why.
-            let mut z: Vec<(usize, f64)> = run
-                .features
-                .features
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| run.matrix.names.contains(&f.name))
-                .filter_map(|(j, f)| {
-                    let (v, b) = (f.values[i]?, &base[j]);
-                    let sd = b.std.filter(|s| *s > 0.0)?;
-                    Some((j, (v - b.mean?) / sd))
-                })
-                .collect();
-            z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-            let unusual: Vec<String> = z
-                .iter()
-                .take(2)
-                .filter_map(|(j, _)| {
-                    let f = &run.features.features[*j];
-                    Some(traits::describe_customer(
-                        &f.name,
-                        f.kind,
-                        f.values[i]?,
-                        base[*j].mean?,
-                    ))
-                })
-                .collect();
-            Outlier {
-                id: run.features.customer_ids[i].clone(),
-                monetary: money(facts.monetary[i]),
-                frequency: format!("{}", facts.frequency[i]),
-                unusual: unusual.join("; "),
-            }
+        .map(|(i, why)| row(i, why, true))
+        .chain(
+            noise
+                .into_iter()
+                .take(count)
+                .map(|i| row(i, outlier_traits(run, i), false)),
+        )
+        .collect()
+}
+
+/// Customers whose id holds an implausible share of a transaction table, with the reason.
+fn flagged_ids(run: &RunResult) -> Vec<(usize, String)> {
+    run.quality
+        .suspicious_ids
+        .iter()
+        .filter_map(|s| {
+            let i = run.features.customer_ids.binary_search(&s.id).ok()?;
+            let why = format!(
+                "possible placeholder id: {} of the {} {} rows ({:.1} %), {:.0}× the median customer; list it in missing_ids if it is not a customer",
+                count(s.rows),
+                count(s.table_rows),
+                s.table,
+                100.0 * s.rows as f64 / s.table_rows.max(1) as f64,
+                s.rows as f64 / s.median_rows.max(1.0)
+            );
+            Some((i, why))
         })
         .collect()
+}
+
+/// A customer's z-scores on the features clustered on, largest first (noise is decided in the
+/// clustering space, so those features say why).
+fn outlier_z(run: &RunResult, i: usize) -> Vec<(usize, f64)> {
+    let base = &run.kmeans_labels.base;
+    let mut z: Vec<(usize, f64)> = run
+        .features
+        .features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| run.matrix.names.contains(&f.name))
+        .filter_map(|(j, f)| {
+            let (v, b) = (f.values[i]?, &base[j]);
+            let sd = b.std.filter(|s| *s > 0.0)?;
+            Some((j, (v - b.mean?) / sd))
+        })
+        .collect();
+    z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    z
+}
+
+/// The two features that set a customer apart most, with the customer's own values.
+fn outlier_traits(run: &RunResult, i: usize) -> String {
+    let base = &run.kmeans_labels.base;
+    outlier_z(run, i)
+        .iter()
+        .take(2)
+        .filter_map(|(j, _)| {
+            let f = &run.features.features[*j];
+            Some(traits::describe_customer(
+                &f.name,
+                f.kind,
+                f.values[i]?,
+                base[*j].mean?,
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The second tile: the transaction lines behind the features, or for a customers table alone
+/// the features the customers were clustered on.
+fn volume_tile(run: &RunResult) -> serde_json::Value {
+    if run.job.inputs.transactions.is_some() {
+        serde_json::json!({
+            "value": count(run.features.transactions_used),
+            "label": "transaction lines used",
+        })
+    } else {
+        serde_json::json!({
+            "value": count(run.matrix.names.len()),
+            "label": "features clustered on (customers table)",
+        })
+    }
 }
 
 /// index.html of a run; `migration` is the flow chart of its "Who moved since …" section.
@@ -204,14 +289,23 @@ pub fn write(
         "seed": run.seed,
         "primary": format!("{:?}", run.job.primary).to_lowercase(),
         "customers": count(run.features.len()),
-        "transactions": count(run.features.transactions_used),
-        "revenue": compact_money(run.features.net_revenue()),
-        "revenue_exact": money(run.features.net_revenue()),
+        "volume": volume_tile(run),
+        "revenue": run.features.gives("monetary").then(|| serde_json::json!({
+            "compact": compact_money(run.features.net_revenue()),
+            "exact": money(run.features.net_revenue()),
+            "label": if run.job.inputs.transactions.is_some() { "net revenue in the window" } else { "spend in the customers table" },
+        })),
         "k": km.k,
         "k_reason": km.reason,
         "outliers": run.dbscan.noise,
-        "ari": format!("{:.3}", run.kmeans_labels.agreement.ari),
-        "ari_against": run.rules.rfm_groups().title,
+        "agreement": run.kmeans_labels.agreement.zip(run.rules.rfm_groups()).map(|(a, groups)| serde_json::json!({
+            "ari": format!("{:.3}", a.ari),
+            "against": groups.title,
+        })),
+        "silhouette": optional(km.chosen.silhouette, 3),
+        "skipped_rule_sets": run.rules.skipped.iter().map(|s| s.note()).collect::<Vec<_>>(),
+        "rfm": run.rules.map.is_some(),
+        "spend": run.features.gives("monetary"),
         "reference": reference,
         "warnings": run.warnings,
         "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),
@@ -265,7 +359,8 @@ fn mixture_section(run: &RunResult) -> Option<serde_json::Value> {
                 .filter(|&&p| p < crate::cluster::gmm::CONFIDENT)
                 .count();
             serde_json::json!({
-                "name": c.name, "title": c.title, "label": format!("{} {}", c.label, percent(c.label_share)),
+                "name": c.name, "title": c.title,
+                "label": c.label.as_ref().map(|l| format!("{l} {}", percent(c.label_share.unwrap_or(0.0)))),
                 "rfm_name": c.rfm_name, "customers": count(c.size), "share": percent(c.share),
                 "revenue_share": percent(c.revenue_share),
                 "mean_probability": format!("{mean:.2}"), "uncertain": count(uncertain),
@@ -282,7 +377,7 @@ fn mixture_section(run: &RunResult) -> Option<serde_json::Value> {
         "uncertain_share": percent(g.uncertain_share),
         "confident_at": crate::cluster::gmm::CONFIDENT,
         "kmeans_ari": format!("{:.3}", versus_kmeans.ari),
-        "rfm_ari": format!("{:.3}", labelling.agreement.ari),
+        "rfm_ari": labelling.agreement.map(|a| format!("{:.3}", a.ari)),
         "components": components,
         "scores": g.scores.iter().map(|s| serde_json::json!({
             "k": s.k, "chosen": s.k == g.k,

@@ -256,7 +256,15 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
         log.push_str(&format!("date format: {column} = {format}\n"));
     }
     for (reason, rows) in &run.quality.dropped {
-        log.push_str(&format!("rows dropped: {reason} = {rows}\n"));
+        let amount = run
+            .quality
+            .dropped_revenue
+            .get(reason)
+            .map_or_else(String::new, |a| format!(" (net amount {})", money(*a)));
+        log.push_str(&format!("rows dropped: {reason} = {rows}{amount}\n"));
+    }
+    for suspicious in &run.quality.suspicious_ids {
+        log.push_str(&format!("flagged: {}\n", suspicious.warning()));
     }
     for (reason, rows) in &run.quality.kept {
         log.push_str(&format!("rows kept: {reason} = {rows}\n"));
@@ -270,6 +278,9 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
         run.features.transactions_used,
         money(run.features.net_revenue())
     ));
+    for skipped in &run.rules.skipped {
+        log.push_str(&format!("rule set skipped: {}\n", skipped.note()));
+    }
     if let Some(expected) = &run.quality.expected {
         log.push_str(&format!(
             "checks passed: {}\n",

@@ -28,7 +28,18 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
     let mut dropped: Vec<QualityRow> = q
         .dropped
         .iter()
-        .map(|(reason, n)| row(reason.clone(), count(*n), String::new()))
+        .map(|(reason, n)| {
+            let note = q
+                .dropped_revenue
+                .get(reason)
+                .map_or_else(String::new, |amount| {
+                    format!(
+                        "net amount {} left out of the revenue",
+                        super::html::money(*amount)
+                    )
+                });
+            row(reason.clone(), count(*n), note)
+        })
         .collect();
     if dropped.is_empty() {
         dropped.push(row(
@@ -49,6 +60,25 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
         QualityGroup {
             title: "Rows dropped",
             rows: dropped,
+        },
+        QualityGroup {
+            title: FLAGGED,
+            rows: q
+                .suspicious_ids
+                .iter()
+                .map(|s| {
+                    row(
+                        format!("{}: customer id '{}'", s.table, crate::load::clip(&s.id)),
+                        count(s.rows),
+                        format!(
+                            "{:.1} % of the rows, {:.0}× the median customer, {:.1} % of the net amount; kept — list it in missing_ids if it means \"no customer\"",
+                            100.0 * s.rows as f64 / s.table_rows.max(1) as f64,
+                            s.rows as f64 / s.median_rows.max(1.0),
+                            100.0 * s.revenue_share
+                        ),
+                    )
+                })
+                .collect(),
         },
         QualityGroup {
             title: KEPT,
@@ -81,7 +111,7 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
     if let Some(checks) = checks_passed(run) {
         groups.insert(0, checks);
     }
-    groups.retain(|g| g.title != KEPT || !g.rows.is_empty());
+    groups.retain(|g| !matches!(g.title, KEPT | FLAGGED) || !g.rows.is_empty());
     groups
 }
 
@@ -94,26 +124,29 @@ fn checks_passed(run: &RunResult) -> Option<QualityGroup> {
     } else {
         ""
     };
-    let rows = vec![
-        QualityRow {
-            what: "every customer once".into(),
-            value: count(expected.customers),
-            note: "each customer id of the inputs is in assignments.csv exactly once, customers without purchases included".into(),
-        },
-        QualityRow {
+    let mut rows = vec![QualityRow {
+        what: "every customer once".into(),
+        value: count(expected.customers),
+        note: "each customer id of the inputs is in assignments.csv exactly once, customers without purchases included".into(),
+    }];
+    if run.features.gives("monetary") {
+        rows.push(QualityRow {
             what: "net revenue to the cent".into(),
             value: super::html::money(crate::invariants::micros_to_money(expected.revenue_micros)),
-            note: format!("equals the sum of the {}", expected.revenue_source.trim_start_matches("the ")),
-        },
-        QualityRow {
-            what: "segment sizes add up".into(),
-            value: count(run.features.len()),
             note: format!(
-                "in k-means, DBSCAN (outliers included){mixture} and each of the {} rule sets",
-                run.rules.sets.len()
+                "equals the sum of the {}",
+                expected.revenue_source.trim_start_matches("the ")
             ),
-        },
-    ];
+        });
+    }
+    rows.push(QualityRow {
+        what: "segment sizes add up".into(),
+        value: count(run.features.len()),
+        note: format!(
+            "in k-means, DBSCAN (outliers included){mixture} and each of the {} rule sets",
+            run.rules.sets.len()
+        ),
+    });
     Some(QualityGroup {
         title: "Checks passed",
         rows,
@@ -121,6 +154,7 @@ fn checks_passed(run: &RunResult) -> Option<QualityGroup> {
 }
 
 const KEPT: &str = "Rows kept, to know about";
+const FLAGGED: &str = "Possible placeholder ids (kept, flagged)";
 
 /// Imputed cells of the clustered features, with the value they got and why they were blank.
 fn filled(run: &RunResult) -> Vec<QualityRow> {

@@ -143,15 +143,18 @@ fn cross_rows(table: &CrossTable) -> CrossRows {
     }
 }
 
+/// The cut points of the scores whose measure the inputs give (none for a customers table
+/// without purchases).
 pub fn cut_points(run: &RunResult) -> CutPoints {
     let cuts = &run.rules.rfm.cuts;
     let rows = [
-        ("R (days since last purchase)", &cuts.r),
-        ("F (orders)", &cuts.f),
-        ("M (net spend)", &cuts.m),
+        ("recency_days", "R (days since last purchase)", &cuts.r),
+        ("frequency", "F (orders)", &cuts.f),
+        ("monetary", "M (net spend)", &cuts.m),
     ]
     .into_iter()
-    .map(|(name, scale)| cut_row(name, scale))
+    .filter(|(measure, ..)| run.features.gives(measure))
+    .map(|(_, name, scale)| cut_row(name, scale))
     .collect();
     CutPoints {
         bins: (1..=run.rules.rfm.bins()).collect(),

@@ -10,7 +10,7 @@ use crate::cluster::KScore;
 use crate::compare::Comparison;
 use crate::label::{Agreement, ClusterProfile, Labelling};
 use crate::load::DataQuality;
-use crate::rules::{ScoreCuts, SegmentInfo};
+use crate::rules::{ScoreCuts, SegmentInfo, SkippedSet};
 use crate::RunResult;
 
 #[derive(Serialize)]
@@ -35,14 +35,17 @@ pub struct Summary<'a> {
     /// Who moved since the job's previous run (the same as `segmenta compare`'s compare.json).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<&'a Comparison>,
-    /// Agreement of the k-means clusters with the classic RFM groups.
-    pub agreement: Agreement,
-    pub agreement_dbscan: Agreement,
+    /// Agreement of the k-means clusters with the classic RFM groups; null when the inputs give
+    /// no RFM groups (a customers table without recency or order counts).
+    pub agreement: Option<Agreement>,
+    pub agreement_dbscan: Option<Agreement>,
     /// Agreement with a known segmentation given in the job (e.g. the generator's planted groups).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agreement_reference: Option<ReferenceSummary>,
     pub rfm_cut_points: ScoreCuts,
     pub rule_sets: Vec<RuleSetSummary>,
+    /// Rule sets of the job that its inputs cannot compute, with the column each needs.
+    pub skipped_rule_sets: Vec<SkippedSet>,
     pub clusters: Vec<ClusterSummary>,
     pub dbscan_clusters: Vec<ClusterSummary>,
     pub data_quality: DataQuality,
@@ -77,7 +80,7 @@ pub struct GmmSummary {
     pub confident_at: f64,
     /// Agreement of the mixture's components with the k-means clusters and the RFM groups.
     pub agreement_kmeans: Agreement,
-    pub agreement: Agreement,
+    pub agreement: Option<Agreement>,
     pub k_scores: Vec<GmmScore>,
     pub clusters: Vec<ClusterSummary>,
 }
@@ -143,9 +146,10 @@ pub struct ClusterSummary {
     pub size: usize,
     pub share: f64,
     pub revenue_share: f64,
-    pub label: String,
-    pub label_share: f64,
-    pub rfm_name: String,
+    /// The dominant classic RFM group and its share; null without RFM groups.
+    pub label: Option<String>,
+    pub label_share: Option<f64>,
+    pub rfm_name: Option<String>,
     pub mean: BTreeMap<String, Option<f64>>,
     pub median: BTreeMap<String, Option<f64>>,
     pub z: BTreeMap<String, Option<f64>>,
@@ -187,7 +191,7 @@ pub fn rule_set_summaries(run: &RunResult) -> Vec<RuleSetSummary> {
             .iter()
             .find(|c| c.rule_set == name)
             .map(|c| c.agreement)
-            .unwrap_or(labelling.agreement)
+            .unwrap_or(Agreement { ari: 0.0, nmi: 0.0 })
     };
     let customers = run.features.len().max(1) as f64;
     run.rules
@@ -271,6 +275,7 @@ pub fn build(run: &RunResult) -> Summary<'_> {
         }),
         rfm_cut_points: run.rules.rfm.cuts.clone(),
         rule_sets: rule_set_summaries(run),
+        skipped_rule_sets: run.rules.skipped.clone(),
         clusters: clusters(&run.kmeans_labels),
         dbscan_clusters: clusters(&run.dbscan_labels),
         data_quality: run.quality.clone(),

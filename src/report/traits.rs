@@ -162,7 +162,8 @@ pub fn distinctive(
     base: &[crate::label::FeatureStat],
     how_many: usize,
 ) -> Vec<String> {
-    let never_bought = profile.label == NO_PURCHASE && profile.label_share >= 1.0;
+    let never_bought = profile.label.as_deref() == Some(NO_PURCHASE)
+        && profile.label_share.is_some_and(|share| share >= 1.0);
     let mut ranked: Vec<(usize, f64)> = profile
         .features
         .iter()
@@ -184,7 +185,12 @@ pub fn distinctive(
             break;
         }
         let feature = &table.features[i];
-        let gist = descriptor(&feature.name, z > 0.0).unwrap_or_else(|| feature.name.clone());
+        // The indicators of one categorical column (female / male) are one idea.
+        let gist = match &feature.block {
+            Some(column) => format!("one-hot {column}"),
+            None => descriptor(&feature.name, feature.kind, z > 0.0)
+                .unwrap_or_else(|| feature.name.clone()),
+        };
         if said.contains(&gist) {
             continue;
         }

@@ -7,7 +7,7 @@ pub mod preset;
 pub mod rfm;
 mod table;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -108,18 +108,41 @@ impl RuleSet {
     }
 }
 
+/// A rule set of the job that its inputs cannot compute (a customers table without recency has
+/// no RFM groups and no lifecycle stages).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SkippedSet {
+    pub name: String,
+    pub title: String,
+    /// The column it needs (alternatives joined by " or ").
+    pub needs: String,
+}
+
+impl SkippedSet {
+    pub fn note(&self) -> String {
+        format!(
+            "{} ({}) left out: it needs `{}`, which the inputs do not give (map it on the customers table, or give a transaction log)",
+            self.title, self.name, self.needs
+        )
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub struct RuleResults {
     pub rfm: RfmScores,
-    /// The score map clusters are labelled against; its set is `sets[0]`.
-    pub map: ScoreMap,
+    /// The score map clusters are labelled against, when the inputs give recency and frequency;
+    /// its set is then `sets[0]`.
+    pub map: Option<ScoreMap>,
     pub sets: Vec<RuleSet>,
+    #[serde(default)]
+    pub skipped: Vec<SkippedSet>,
     pub warnings: Vec<String>,
 }
 
 impl RuleResults {
-    pub fn rfm_groups(&self) -> &RuleSet {
-        &self.sets[0]
+    /// The classic RFM groups (the score map's set), when the inputs allow them.
+    pub fn rfm_groups(&self) -> Option<&RuleSet> {
+        self.map.as_ref().and(self.sets.first())
     }
 
     pub fn set(&self, name: &str) -> Option<&RuleSet> {
@@ -177,15 +200,32 @@ pub fn presets(options: &RuleOptions, base_dir: &Path) -> Result<Vec<Preset>> {
 
 pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Result<RuleResults> {
     let presets = presets(options, base_dir)?;
+    let given = given_columns(table);
     let rfm = score(table, options);
-    let mut warnings: Vec<String> = [("R", &rfm.cuts.r), ("F", &rfm.cuts.f), ("M", &rfm.cuts.m)]
-        .iter()
-        .filter_map(|(letter, scale)| rfm::empty_scores_warning(letter, scale))
-        .collect();
+    let mut warnings: Vec<String> = [
+        ("R", "recency_days", &rfm.cuts.r),
+        ("F", "frequency", &rfm.cuts.f),
+        ("M", "monetary", &rfm.cuts.m),
+    ]
+    .iter()
+    .filter(|(_, measure, _)| given.contains(*measure))
+    .filter_map(|(letter, _, scale)| rfm::empty_scores_warning(letter, scale))
+    .collect();
     let mut first_map = None;
     let mut frame = table::frame(table, &rfm)?;
     let mut sets = Vec::new();
+    let mut skipped = Vec::new();
     for preset in &presets {
+        if let Some(needs) = unmet_need(preset, &given) {
+            let set = SkippedSet {
+                name: preset.name.clone(),
+                title: preset.title.clone(),
+                needs,
+            };
+            warnings.push(set.note());
+            skipped.push(set);
+            continue;
+        }
         let set = match preset.kind() {
             PresetKind::ScoreMap => {
                 let map = ScoreMap::new(preset).map_err(Error::Data)?;
@@ -209,14 +249,51 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
         warnings.extend(unknown);
         sets.push(set);
     }
-    // `presets` puts a score map first, so there always is one.
-    let map = first_map.ok_or_else(|| Error::Data("no score map among the presets".into()))?;
     Ok(RuleResults {
         rfm,
-        map,
+        map: first_map,
         sets,
+        skipped,
         warnings,
     })
+}
+
+/// The rule columns the job's inputs give; every other standard column is missing for every
+/// customer (a customers table alone may give no purchase measure at all).
+fn given_columns(table: &FeatureTable) -> HashSet<String> {
+    let mut given: HashSet<String> = table
+        .features
+        .iter()
+        .chain(&table.rule_only)
+        .map(|f| f.name.clone())
+        .collect();
+    // The gap between the last two purchases comes from a transaction log, as the tenure does.
+    if given.contains("tenure_days") {
+        given.insert("previous_gap_days".into());
+    }
+    let scores = [
+        ("recency_days", "r_score"),
+        ("frequency", "f_score"),
+        ("monetary", "m_score"),
+    ];
+    for (measure, score) in scores {
+        if given.contains(measure) {
+            given.insert(score.into());
+        }
+    }
+    if scores.iter().all(|(measure, _)| given.contains(*measure)) {
+        given.insert("rfm_cell".into());
+    }
+    given
+}
+
+/// The first need of a preset that none of its alternatives meets, in words.
+fn unmet_need(preset: &Preset, given: &HashSet<String>) -> Option<String> {
+    preset
+        .needs()
+        .into_iter()
+        .find(|alternatives| !alternatives.iter().any(|c| given.contains(c)))
+        .map(|alternatives| alternatives.join("` or `"))
 }
 
 /// The values R, F and M are scored on, None for customers without a purchase: days since the
@@ -224,9 +301,19 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
 /// bits with the order of addition, and equal spends must tie. New data applied to a saved model
 /// is scored on the same values.
 pub fn rfm_values(facts: &PurchaseFacts) -> [Vec<Option<f64>>; 3] {
+    // A buyer has a last purchase; a table that gives no recency at all tells buyers by their
+    // orders or spend.
+    let with_recency = facts.recency_days.iter().any(Option::is_some);
+    let bought = |i: usize| {
+        if with_recency {
+            facts.recency_days[i].is_some()
+        } else {
+            facts.frequency[i] > 0.0 || facts.monetary[i] != 0.0
+        }
+    };
     let buyers = |value: &dyn Fn(usize) -> f64| -> Vec<Option<f64>> {
         (0..facts.recency_days.len())
-            .map(|i| facts.recency_days[i].map(|_| value(i)))
+            .map(|i| bought(i).then(|| value(i)))
             .collect()
     };
     [

@@ -26,6 +26,11 @@ pub struct Preset {
     /// Conditions: numbers used by name in `when`, overridable in `[rules.<name>]`.
     #[serde(default)]
     pub thresholds: BTreeMap<String, f64>,
+    /// Rule columns without which the set means nothing ("recency_days", or alternatives as
+    /// "recency_days or days_since_event"); a job whose inputs cannot give one skips the set.
+    /// Score maps need recency and frequency (and monetary when a box uses M) without saying so.
+    #[serde(default)]
+    pub needs: Vec<String>,
     #[serde(rename = "segment")]
     pub segments: Vec<SegmentSpec>,
 }
@@ -111,6 +116,25 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<Preset> {
 }
 
 impl Preset {
+    /// The columns the set needs, each a list of alternatives (one of them is enough).
+    pub fn needs(&self) -> Vec<Vec<String>> {
+        let mut needs: Vec<String> = self.needs.clone();
+        if self.kind() == PresetKind::ScoreMap && needs.is_empty() {
+            needs.extend(["recency_days".to_string(), "frequency".to_string()]);
+            let uses_m = self
+                .segments
+                .iter()
+                .any(|s| s.m.is_some() || s.cells.iter().any(|c| c.m.is_some()));
+            if uses_m {
+                needs.push("monetary".into());
+            }
+        }
+        needs
+            .iter()
+            .map(|n| n.split(" or ").map(|a| a.trim().to_string()).collect())
+            .collect()
+    }
+
     pub fn kind(&self) -> PresetKind {
         if self.segments.iter().any(|s| s.when.is_some()) {
             PresetKind::Conditions

@@ -876,9 +876,11 @@ mod tests {
     #[test]
     fn renders_sizes_and_revenue() {
         let dir = scratch("sizes");
-        sizes_and_revenue(&dir, "sizes", &bars()).unwrap();
+        sizes_and_revenue(&dir, "sizes", &bars(), true).unwrap();
         check(&dir, "sizes");
-        sizes_and_revenue(&dir, "empty", &[]).unwrap();
+        sizes_and_revenue(&dir, "customers_only", &bars(), false).unwrap();
+        check(&dir, "customers_only");
+        sizes_and_revenue(&dir, "empty", &[], true).unwrap();
         check(&dir, "empty");
         let _ = std::fs::remove_dir_all(dir);
     }

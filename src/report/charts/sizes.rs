@@ -3,13 +3,14 @@
 use super::*;
 
 /// Side-by-side: left panel customers per cluster (bars, labelled with count and %), right panel
-/// share of revenue (%).
-pub fn sizes_and_revenue(dir: &Path, stem: &str, bars: &[ClusterBar]) -> Res {
-    render(dir, stem, &SizesFig { bars })
+/// share of revenue (%); the customers alone when the inputs carry no spend.
+pub fn sizes_and_revenue(dir: &Path, stem: &str, bars: &[ClusterBar], with_revenue: bool) -> Res {
+    render(dir, stem, &SizesFig { bars, with_revenue })
 }
 
 struct SizesFig<'a> {
     bars: &'a [ClusterBar],
+    with_revenue: bool,
 }
 
 impl Figure for SizesFig<'_> {
@@ -26,12 +27,22 @@ impl Figure for SizesFig<'_> {
             String::new()
         } else {
             format!(
-                "{} customers in {} groups; bars in the same order and colour on both sides",
+                "{} customers in {} groups{}",
                 fmt_int(total),
-                bars.len()
+                bars.len(),
+                if self.with_revenue {
+                    "; bars in the same order and colour on both sides"
+                } else {
+                    ""
+                }
             )
         };
-        let body = header(root, fx, "Cluster sizes and share of revenue", &subtitle)?;
+        let title = if self.with_revenue {
+            "Cluster sizes and share of revenue"
+        } else {
+            "Cluster sizes"
+        };
+        let body = header(root, fx, title, &subtitle)?;
         if bars.is_empty() {
             return no_data(&body, fx, "No clusters to show");
         }
@@ -48,7 +59,8 @@ impl Figure for SizesFig<'_> {
             .min(300)
             + 22;
         let gap = 70;
-        let plot_w = (bw as i32 - 2 * PAD - name_w - gap) / 2;
+        let panels = if self.with_revenue { 2 } else { 1 };
+        let plot_w = (bw as i32 - 2 * PAD - name_w - gap * (panels - 1)) / panels;
         let content = body.margin(0, 30, PAD, PAD);
         let (left, right) = content.split_horizontally(name_w + plot_w);
         let right = right.margin(0, 0, gap, 0);
@@ -92,7 +104,9 @@ impl Figure for SizesFig<'_> {
             plot_w,
         };
         bar_panel(root, &left, fx, bars, &left_panel)?;
-        bar_panel(root, &right, fx, bars, &right_panel)?;
+        if self.with_revenue {
+            bar_panel(root, &right, fx, bars, &right_panel)?;
+        }
         Ok(())
     }
 }
