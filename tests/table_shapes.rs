@@ -255,7 +255,8 @@ fn a_demographics_only_table_segments_with_trait_names() {
         assert!(html.contains(&format!("<h3>{title}</h3>")), "{title}");
     }
     assert!(html.contains("features clustered on (customers table)"));
-    assert!(html.contains("Left out:") && html.contains("Segment sizes"));
+    assert!(html.contains("left out: it needs `recency_days`") && html.contains("Segment sizes"));
+    assert!(!html.contains("<th>Net spend</th>") && !html.contains("<th>Orders</th>"));
     for gone in [
         "transaction lines used",
         "The R×F grid",

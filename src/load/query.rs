@@ -147,67 +147,71 @@ fn sql_message(error: &PolarsError) -> String {
         .to_string()
 }
 
-/// The table's `missing_ids` read as NULL in every text column, as CSV tools read `na_values`.
-fn without_values(frame: DataFrame, missing: &[String], table: &str) -> Result<DataFrame> {
-    let missing: HashSet<&str> = missing.iter().map(String::as_str).collect();
+/// Every text column through `change`; the other columns as they are.
+fn each_text_column(
+    frame: DataFrame,
+    context: String,
+    change: impl Fn(&Column, &StringChunked) -> Result<Column>,
+) -> Result<DataFrame> {
     let columns = frame
         .columns()
         .iter()
-        .map(|column| {
-            let Ok(text) = column.str() else {
-                return Ok(column.clone());
-            };
-            if !text.iter().flatten().any(|v| missing.contains(v.trim())) {
-                return Ok(column.clone());
-            }
-            Ok(text
-                .iter()
-                .map(|v| v.filter(|v| !missing.contains(v.trim())))
-                .collect::<StringChunked>()
-                .with_name(column.name().clone())
-                .into_column())
+        .map(|column| match column.str() {
+            Ok(text) => change(column, text),
+            Err(_) => Ok(column.clone()),
         })
         .collect::<Result<Vec<_>>>()?;
-    DataFrame::new_infer_height(columns).context(format!("{table}: missing values"))
+    DataFrame::new_infer_height(columns).context(context)
+}
+
+/// The table's `missing_ids` read as NULL in every text column, as CSV tools read `na_values`.
+fn without_values(frame: DataFrame, missing: &[String], table: &str) -> Result<DataFrame> {
+    let missing: HashSet<&str> = missing.iter().map(String::as_str).collect();
+    each_text_column(frame, format!("{table}: missing values"), |column, text| {
+        if !text.iter().flatten().any(|v| missing.contains(v.trim())) {
+            return Ok(column.clone());
+        }
+        Ok(text
+            .iter()
+            .map(|v| v.filter(|v| !missing.contains(v.trim())))
+            .collect::<StringChunked>()
+            .with_name(column.name().clone())
+            .into_column())
+    })
 }
 
 /// CSV columns whose every value is a plain number become numbers, so that a query can add
 /// prices and sum them; ids with leading zeros ("00123") and everything else stay text, and
 /// dates stay text for the role's own format detection.
 fn with_number_columns(frame: DataFrame, table: &str) -> Result<DataFrame> {
-    let columns = frame
-        .columns()
-        .iter()
-        .map(|column| {
-            let Ok(text) = column.str() else {
-                return Ok(column.clone());
-            };
-            let mut values = text.iter().flatten().peekable();
-            if values.peek().is_none() {
-                return Ok(column.clone());
-            }
-            let (mut integers, mut decimals) = (true, true);
-            for value in values {
-                match plain_number(value) {
-                    Some(PlainNumber::Integer) => {}
-                    Some(PlainNumber::Decimal) => integers = false,
-                    None => (integers, decimals) = (false, false),
-                }
-                if !decimals {
-                    break;
-                }
-            }
-            let dtype = match (integers, decimals) {
-                (true, _) => DataType::Int64,
-                (false, true) => DataType::Float64,
-                _ => return Ok(column.clone()),
-            };
-            column
-                .cast(&dtype)
-                .context(format!("{table}: column '{}' as a number", column.name()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    DataFrame::new_infer_height(columns).context(format!("{table}: typed columns"))
+    each_text_column(frame, format!("{table}: typed columns"), |column, text| {
+        let dtype = match number_type(text) {
+            Some(dtype) => dtype,
+            None => return Ok(column.clone()),
+        };
+        column
+            .cast(&dtype)
+            .context(format!("{table}: column '{}' as a number", column.name()))
+    })
+}
+
+/// Int64 when every value is a plain integer, Float64 when every value is a plain number, else
+/// None (text, or no value at all).
+fn number_type(text: &StringChunked) -> Option<DataType> {
+    let mut values = text.iter().flatten().peekable();
+    values.peek()?;
+    let mut integers = true;
+    for value in values {
+        match plain_number(value)? {
+            PlainNumber::Integer => {}
+            PlainNumber::Decimal => integers = false,
+        }
+    }
+    Some(if integers {
+        DataType::Int64
+    } else {
+        DataType::Float64
+    })
 }
 
 #[derive(Debug, PartialEq)]

@@ -152,16 +152,8 @@ fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
     }
     let row = |i: usize, unusual: String, flagged: bool| Outlier {
         id: run.features.customer_ids[i].clone(),
-        monetary: if run.features.gives("monetary") {
-            money(facts.monetary[i])
-        } else {
-            "–".into()
-        },
-        frequency: if run.features.gives("frequency") {
-            format!("{}", facts.frequency[i])
-        } else {
-            "–".into()
-        },
+        monetary: money(facts.monetary[i]),
+        frequency: format!("{}", facts.frequency[i]),
         unusual,
         flagged,
     };
@@ -306,6 +298,7 @@ pub fn write(
         "skipped_rule_sets": run.rules.skipped.iter().map(|s| s.note()).collect::<Vec<_>>(),
         "rfm": run.rules.map.is_some(),
         "spend": run.features.gives("monetary"),
+        "orders": run.features.gives("frequency"),
         "reference": reference,
         "warnings": run.warnings,
         "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),

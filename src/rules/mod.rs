@@ -120,8 +120,13 @@ pub struct SkippedSet {
 
 impl SkippedSet {
     pub fn note(&self) -> String {
+        let remedy = if self.needs.contains("days_since_event") {
+            "give an events table or a transaction log"
+        } else {
+            "map it on the customers table, or give a transaction log"
+        };
         format!(
-            "{} ({}) left out: it needs `{}`, which the inputs do not give (map it on the customers table, or give a transaction log)",
+            "{} ({}) left out: it needs `{}`, which the inputs do not give ({remedy})",
             self.title, self.name, self.needs
         )
     }
