@@ -332,6 +332,10 @@ pub struct FeatureOptions {
     /// Month numbers (1–12) that count as the seasonal peak.
     #[serde(default = "default_peak_months")]
     pub peak_months: Vec<u32>,
+    /// Shrink every share and rate towards its base rate by how few orders or mailings it comes
+    /// from (empirical Bayes), before clustering; profiles and exports keep the raw shares.
+    #[serde(default = "default_true")]
+    pub shrink_shares: bool,
 }
 
 impl Default for FeatureOptions {
@@ -345,6 +349,7 @@ impl Default for FeatureOptions {
             exclude: Vec::new(),
             balance_groups: true,
             peak_months: default_peak_months(),
+            shrink_shares: true,
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct RunResult {
     /// The Gaussian mixture, when the job asks for it (`[discovery] gmm = true`).
     pub gmm: Option<GmmResult>,
     pub kmeans_labels: Labelling,
+    /// What separates the k-means segments: R² of every clustered feature, largest first.
+    pub drivers: Vec<label::Driver>,
     pub dbscan_labels: Labelling,
     pub gmm_labels: Option<Labelling>,
     pub reference: Option<ReferenceAgreement>,
@@ -352,7 +354,7 @@ fn log_k_scores(kmeans: &KmeansResult) {
     for score in &kmeans.scores {
         let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
         log::debug!(
-            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability {} (seeds) / {} (bootstrap); restarts {:.2} s",
+            "    k = {:>2}: silhouette {}, Calinski–Harabasz {}, Davies–Bouldin {}, inertia {:.1}, stability of final fits {} (seeds) / {} (bootstrap), restart agreement {}; restarts {:.2} s",
             score.k,
             show(score.silhouette),
             show(score.calinski_harabasz),
@@ -360,6 +362,7 @@ fn log_k_scores(kmeans: &KmeansResult) {
             score.inertia,
             show(score.stability),
             show(score.bootstrap_stability),
+            show(score.restart_agreement),
             score.restart_seconds
         );
     }
@@ -419,8 +422,10 @@ pub fn conclude(
         },
     );
 
+    let drivers = label::drivers(&matrix, &preparation, &kmeans.labels);
     let mut warnings = features.notes.clone();
     warnings.extend(fit_report.warnings.iter().cloned());
+    warnings.extend(label::flat_groups(&drivers));
     warnings.extend(rules.warnings.iter().cloned());
     warnings.extend(kmeans.warnings.iter().cloned());
     warnings.extend(dbscan.warnings.iter().cloned());
@@ -440,6 +445,7 @@ pub fn conclude(
         dbscan,
         gmm,
         kmeans_labels,
+        drivers,
         dbscan_labels,
         gmm_labels,
         reference,

@@ -104,6 +104,8 @@ struct FeatureColumn {
     impute: Impute,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     block: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trials: Option<crate::features::Trials>,
 }
 
 impl FeatureColumn {
@@ -114,6 +116,7 @@ impl FeatureColumn {
             kind: feature.kind,
             impute: feature.impute,
             block: feature.block.clone(),
+            trials: feature.trials.clone(),
         }
     }
 }
@@ -623,6 +626,7 @@ impl StageFile<'_> {
                     kind: c.kind,
                     impute: c.impute,
                     block: c.block.clone(),
+                    trials: c.trials.clone(),
                     values: self.numbers(&c.name)?,
                 })
             })

@@ -105,6 +105,23 @@ fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
         "default as-of: the day after the last purchase"
     );
     assert!(result.kmeans.k >= 2);
+    // The segments hold: both stabilities of the chosen k's final fits at least 0.8, or the
+    // report says plainly that there is no stable structure.
+    let chosen = &result.kmeans.chosen;
+    assert!(
+        (chosen.stability.unwrap() >= 0.8 && chosen.bootstrap_stability.unwrap() >= 0.8)
+            || result.kmeans.verdict.is_some(),
+        "k = {}: {chosen:?}",
+        result.kmeans.k
+    );
+    // Weekend or weekday from one order is chance: no segment is named after it.
+    for cluster in &result.kmeans_labels.clusters {
+        assert!(
+            !cluster.title.contains("weekend") && !cluster.title.contains("weekday"),
+            "{}",
+            cluster.title
+        );
+    }
     // About half bought once: F cannot be split into five and the report says so.
     assert!(
         result

@@ -17,15 +17,20 @@ pub struct KScore {
     pub silhouette: Option<f64>,
     pub calinski_harabasz: Option<f64>,
     pub davies_bouldin: Option<f64>,
-    /// Mean adjusted Rand index between the fits of this k from different seeds and the best of
-    /// them: 1 = every seed finds the same segments; None with a single fit.
+    /// Stability across seeds of what the analyst gets: the mean adjusted Rand index between
+    /// final fits of this k (each the best of the job's restarts) from different seeds. 1 = the
+    /// seed does not change the segments; None when the data cannot be refitted.
     #[serde(default)]
     pub stability: Option<f64>,
-    /// Mean adjusted Rand index between the best fit and fits on bootstrap samples of the
-    /// customers (each assigning every customer to its nearest centroid): 1 = the segments do
-    /// not depend on which customers happened to be in the data.
+    /// Stability across samples: the mean adjusted Rand index between the final fit and final
+    /// fits on bootstrap samples of the customers (each assigning every customer to its nearest
+    /// centroid). 1 = the segments do not depend on which customers happened to be in the data.
     #[serde(default)]
     pub bootstrap_stability: Option<f64>,
+    /// How rugged the landscape is: the mean ARI between single restarts of the scan and the best
+    /// of them. A diagnostic only — restarts can disagree while the best of ten is reproducible.
+    #[serde(default)]
+    pub restart_agreement: Option<f64>,
     /// Wall seconds of this k's restarts (the fits scikit-learn's `n_init` makes); logged, not
     /// saved, so that saved results stay the same from run to run.
     #[serde(skip)]
@@ -48,6 +53,12 @@ pub const STABLE_ARI: f64 = 0.8;
 #[derive(Serialize, Deserialize)]
 pub struct KmeansResult {
     pub k: usize,
+    /// The chosen k's final fits agree to at least [`STABLE_ARI`] across seeds and samples.
+    #[serde(default = "stable_by_default")]
+    pub stable: bool,
+    /// When no k of the range is stable: the plain verdict the report leads with.
+    #[serde(default)]
+    pub verdict: Option<String>,
     /// Cluster of every customer; clusters are numbered by size, 0 = largest.
     #[serde(skip)]
     pub labels: Vec<usize>,
@@ -61,12 +72,19 @@ pub struct KmeansResult {
     pub warnings: Vec<String>,
 }
 
+fn stable_by_default() -> bool {
+    true
+}
+
 /// Restarts per k while scanning the range; enough to rank the ks, and 3× faster than 10.
 const SCAN_RUNS: usize = 3;
-/// Refits per k on bootstrap samples (customers drawn with replacement).
-const BOOTSTRAP_FITS: usize = 2;
-/// A bootstrap sample has at most this many customers: stability does not need a million.
-const BOOTSTRAP_MAX: usize = 100_000;
+/// Final fits per k from different seeds, for the stability across seeds.
+const SEED_FITS: u64 = 3;
+/// Final fits per k on bootstrap samples (customers drawn with replacement).
+const BOOTSTRAP_FITS: u64 = 2;
+/// Stability is measured on a seeded sample of at most this many customers: five final fits of
+/// ten restarts per k on a million customers would take minutes, and 20,000 tell the same.
+const STABILITY_SAMPLE: usize = 20_000;
 
 pub struct KmeansOptions {
     pub fixed_k: Option<usize>,
@@ -129,44 +147,72 @@ pub fn score(
         davies_bouldin: metrics::davies_bouldin(x, labels),
         stability: None,
         bootstrap_stability: None,
+        restart_agreement: None,
         restart_seconds: 0.0,
     }
 }
 
-/// Fits k on `fits` bootstrap samples (seeded from `seed`), assigns every customer to the
-/// nearest centroid of each fit and returns the mean ARI against `labels`.
-fn bootstrap_stability(
+/// The rows stability is measured on: every customer, or a seeded sample of
+/// [`STABILITY_SAMPLE`] (the same for every k, so the ks are compared on the same customers).
+fn stability_rows(n: usize, seed: u64) -> Option<Vec<usize>> {
+    use rand::seq::index::sample;
+    if n <= STABILITY_SAMPLE {
+        return None;
+    }
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed ^ 0x5EED_5A3F);
+    let mut rows = sample(&mut rng, n, STABILITY_SAMPLE).into_vec();
+    rows.sort_unstable();
+    Some(rows)
+}
+
+/// Stability of the segments an analyst gets — the best of `n_runs` restarts — for one k: final
+/// fits from [`SEED_FITS`] seeds (mean pairwise ARI), and final fits on [`BOOTSTRAP_FITS`]
+/// bootstrap samples, each assigning every customer to its nearest centroid (mean ARI against
+/// the first seed's fit). None where the customers cannot be refitted with k segments.
+fn final_fit_stability(
     x: ArrayView2<f64>,
     k: usize,
-    labels: &[usize],
-    fits: usize,
+    n_runs: usize,
     seed: u64,
-) -> Result<Option<f64>> {
+) -> Result<(Option<f64>, Option<f64>)> {
     use rand::Rng;
+    if distinct_rows(x, k) < k {
+        return Ok((None, None));
+    }
+    let fits = (0..SEED_FITS)
+        .map(|s| fit(x, k, n_runs, seed.wrapping_add(s)).map(|(_, labels, _)| labels))
+        .collect::<Result<Vec<_>>>()?;
+    let pairs: Vec<f64> = (0..fits.len())
+        .flat_map(|a| (a + 1..fits.len()).map(move |b| (a, b)))
+        .map(|(a, b)| metrics::adjusted_rand_index(&fits[a], &fits[b]))
+        .collect();
     let n = x.nrows();
-    let size = n.min(BOOTSTRAP_MAX);
-    let mut aris = Vec::with_capacity(fits);
-    for fit_index in 0..fits as u64 {
-        let mut rng = Xoshiro256Plus::seed_from_u64(seed ^ 0xB007_5742 ^ fit_index);
-        let rows: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
+    let mut resampled = Vec::new();
+    for b in 0..BOOTSTRAP_FITS {
+        let mut rng = Xoshiro256Plus::seed_from_u64(seed ^ 0xB007_5742 ^ b);
+        let rows: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
         let sample = x.select(ndarray::Axis(0), &rows);
-        // A resample can hold fewer distinct customers than k; then this k is not testable.
+        // A resample can hold fewer distinct customers than k; then it cannot be refitted.
         if distinct_rows(sample.view(), k) < k {
             continue;
         }
-        let (centroids, _, _) = fit(sample.view(), k, 1, seed.wrapping_add(fit_index))?;
+        let (centroids, _, _) = fit(sample.view(), k, n_runs, seed.wrapping_add(b))?;
         let refit = assign(x, centroids.view());
-        aris.push(metrics::adjusted_rand_index(labels, &refit));
+        resampled.push(metrics::adjusted_rand_index(&fits[0], &refit));
     }
-    Ok((!aris.is_empty()).then(|| aris.iter().sum::<f64>() / aris.len() as f64))
+    Ok((mean(&pairs), mean(&resampled)))
 }
 
-/// A k's kept fit: centroids, clusters, the restarts' agreement, and the restarts' wall seconds.
-type StableFit = (Array2<f64>, Vec<usize>, Option<f64>, f64);
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// A k's scan fit: centroids, clusters, the restarts' agreement, and the restarts' wall seconds.
+type ScanFit = (Array2<f64>, Vec<usize>, Option<f64>, f64);
 
 /// Fits one k with `runs` restarts and keeps the lowest inertia; the other restarts' agreement
-/// with it (mean ARI) measures how much the segments depend on the seed.
-fn fit_with_stability(x: ArrayView2<f64>, k: usize, runs: usize, seed: u64) -> Result<StableFit> {
+/// with it (mean ARI) says how rugged the landscape is.
+fn fit_with_agreement(x: ArrayView2<f64>, k: usize, runs: usize, seed: u64) -> Result<ScanFit> {
     let started = std::time::Instant::now();
     let mut fits = KMeansParams::new(k)
         .n_runs(runs.max(1))
@@ -183,10 +229,9 @@ fn fit_with_stability(x: ArrayView2<f64>, k: usize, runs: usize, seed: u64) -> R
         .filter(|&i| i != best)
         .map(|i| metrics::adjusted_rand_index(&fits[best].1, &fits[i].1))
         .collect();
-    let stability = (!others.is_empty()).then(|| others.iter().sum::<f64>() / others.len() as f64);
     let (model, labels) = fits.swap_remove(best);
     let (centroids, labels) = renumber_by_size(model.centroids().clone(), labels);
-    Ok((centroids, labels, stability, fit_seconds))
+    Ok((centroids, labels, mean(&others), fit_seconds))
 }
 
 /// The ks the data allows: at most the number of distinct customers (k-means cannot place more
@@ -254,12 +299,17 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     } else {
         options.n_runs.min(SCAN_RUNS)
     };
+    let sampled = stability_rows(n, options.seed).map(|rows| x.select(ndarray::Axis(0), &rows));
+    let stability_x = match &sampled {
+        Some(rows) => rows.view(),
+        None => x.reborrow(),
+    };
     let mut scores = Vec::new();
     // A single k is scanned with every restart already: that fit is the final one.
     let mut single_fit = None;
     for k in lo..=hi {
-        let (centroids, labels, stability, restart_seconds) =
-            fit_with_stability(x, k, scan_runs, options.seed)?;
+        let (centroids, labels, agreement, restart_seconds) =
+            fit_with_agreement(x, k, scan_runs, options.seed)?;
         let mut scored = score(
             x,
             &labels,
@@ -267,19 +317,24 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
             options.silhouette_sample,
             options.seed,
         );
-        scored.stability = stability;
+        scored.restart_agreement = agreement;
         scored.restart_seconds = restart_seconds;
-        scored.bootstrap_stability =
-            bootstrap_stability(x, k, &labels, BOOTSTRAP_FITS, options.seed)?;
+        (scored.stability, scored.bootstrap_stability) =
+            final_fit_stability(stability_x, k, options.n_runs, options.seed)?;
         scores.push(scored);
         if lo == hi {
             single_fit = Some((centroids, labels));
         }
     }
-    let (index, reason) = match options.fixed_k {
-        Some(k) => (0, format!("k = {k} is fixed by the job.")),
+    let choice = match options.fixed_k {
+        Some(k) => Choice {
+            index: 0,
+            reason: format!("k = {k} is fixed by the job."),
+            verdict: (!is_stable(&scores[0])).then(|| verdict(&scores, 0)),
+        },
         None => choose_k(&scores),
     };
+    let index = choice.index;
     let (centroids, labels, chosen) = match single_fit {
         Some((centroids, labels)) => (centroids, labels, scores[index].clone()),
         None => {
@@ -295,6 +350,7 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
             );
             chosen.stability = scores[index].stability;
             chosen.bootstrap_stability = scores[index].bootstrap_stability;
+            chosen.restart_agreement = scores[index].restart_agreement;
             chosen.restart_seconds = scores[index].restart_seconds;
             scores[index] = chosen.clone();
             (centroids, labels, chosen)
@@ -302,13 +358,13 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     };
     if let Some(ari) = chosen.stability.filter(|a| *a < STABLE_ARI) {
         warnings.push(format!(
-            "k = {} is unstable: fits from different seeds agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on the seed — consider another k or fewer features",
+            "k = {} is unstable: its final fits from different seeds agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on the seed — consider another k or fewer features",
             chosen.k
         ));
     }
     if let Some(ari) = chosen.bootstrap_stability.filter(|a| *a < STABLE_ARI) {
         warnings.push(format!(
-            "k = {} is unstable: fits on bootstrap samples of the customers agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on which customers are in the data — consider another k or fewer features",
+            "k = {} is unstable: its final fits on bootstrap samples of the customers agree only to ARI {ari:.2} (below {STABLE_ARI}); the segments depend on which customers are in the data — consider another k or fewer features",
             chosen.k
         ));
     }
@@ -325,13 +381,16 @@ pub fn discover(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<KmeansRes
     } else {
         centroids
     };
+    let verdict = choice.verdict.or_else(|| weak_structure(&scores, chosen.k));
     Ok(KmeansResult {
         k: centroids.nrows(),
+        stable: is_stable(&chosen),
+        verdict,
         labels,
         centroids,
         scores,
         chosen,
-        reason,
+        reason: choice.reason,
         silhouette_sample: options.silhouette_sample.min(n),
         warnings,
     })
@@ -353,26 +412,54 @@ fn distinct_rows(x: ArrayView2<f64>, enough: usize) -> usize {
 /// The documented rule for automatic k (README, "Choosing k"):
 /// 1. candidates are the ks whose silhouette is within `SILHOUETTE_SLACK` of the best — on a
 ///    sample the silhouette is only that precise, so these are ties;
-/// 2. unstable candidates (stability below `STABLE_ARI` across seeds or bootstrap samples) are
-///    dropped, unless every candidate is unstable;
+/// 2. stability vetoes: unstable candidates (final fits agreeing below `STABLE_ARI` across
+///    seeds or bootstrap samples) are dropped; when every near-tie is unstable, the stable k
+///    with the best silhouette wins instead; when no k of the range is stable, the most stable
+///    one is kept and the run gives the verdict that there is no stable structure;
 /// 3. a candidate is dropped when another candidate has both a higher Calinski–Harabasz and a
 ///    lower Davies–Bouldin: the two other measures agree that it separates worse;
 /// 4. the best silhouette among the rest wins; an exact tie goes to the smaller k.
 pub const SILHOUETTE_SLACK: f64 = 0.02;
 
-pub fn choose_k(scores: &[KScore]) -> (usize, String) {
+/// The k chosen, why, and the verdict when no k is stable.
+pub struct Choice {
+    pub index: usize,
+    pub reason: String,
+    pub verdict: Option<String>,
+}
+
+/// Stable on both tests (a test that could not be run does not veto).
+pub fn is_stable(score: &KScore) -> bool {
+    score.weakest_stability().is_none_or(|a| a >= STABLE_ARI)
+}
+
+pub fn choose_k(scores: &[KScore]) -> Choice {
     let best_sil = scores
         .iter()
         .filter_map(|s| s.silhouette)
         .fold(f64::NEG_INFINITY, f64::max);
     if !best_sil.is_finite() {
-        return (
-            0,
-            format!(
+        return Choice {
+            index: 0,
+            reason: format!(
                 "k = {} is the smallest in the range; no silhouette could be computed.",
                 scores[0].k
             ),
-        );
+            verdict: None,
+        };
+    }
+    if !scores.iter().any(is_stable) {
+        let index = most_stable(scores);
+        return Choice {
+            index,
+            reason: format!(
+                "No k from {} to {} is stable (final fits agreeing to ARI {STABLE_ARI} across seeds and bootstrap samples); k = {} is the most stable.",
+                scores[0].k,
+                scores[scores.len() - 1].k,
+                scores[index].k
+            ),
+            verdict: Some(verdict(scores, index)),
+        };
     }
     let near_ties: Vec<usize> = (0..scores.len())
         .filter(|&i| {
@@ -381,29 +468,31 @@ pub fn choose_k(scores: &[KScore]) -> (usize, String) {
                 .is_some_and(|s| s >= best_sil - SILHOUETTE_SLACK)
         })
         .collect();
-    let is_stable = |i: &usize| {
-        scores[*i]
-            .weakest_stability()
-            .is_none_or(|a| a >= STABLE_ARI)
-    };
-    let stable: Vec<usize> = near_ties.iter().copied().filter(is_stable).collect();
+    let stable: Vec<usize> = near_ties
+        .iter()
+        .copied()
+        .filter(|&i| is_stable(&scores[i]))
+        .collect();
     let unstable: Vec<usize> = near_ties
         .iter()
         .copied()
-        .filter(|i| !is_stable(i))
+        .filter(|&i| !is_stable(&scores[i]))
         .collect();
-    let candidates = if stable.is_empty() {
-        near_ties.clone()
-    } else {
-        stable
-    };
+    if stable.is_empty() {
+        let index = best_silhouette((0..scores.len()).filter(|&i| is_stable(&scores[i])), scores);
+        return Choice {
+            index,
+            reason: vetoed(scores, index, &near_ties),
+            verdict: None,
+        };
+    }
     // Dominators are looked for best silhouette first, so the reason names the strongest one.
-    let mut by_silhouette = candidates.clone();
+    let mut by_silhouette = stable.clone();
     by_silhouette.sort_by(|&a, &b| {
         let (sa, sb) = (scores[a].silhouette, scores[b].silhouette);
         sb.partial_cmp(&sa).unwrap_or(std::cmp::Ordering::Equal)
     });
-    let dominated: Vec<(usize, usize)> = candidates
+    let dominated: Vec<(usize, usize)> = stable
         .iter()
         .filter_map(|&i| {
             by_silhouette
@@ -412,30 +501,121 @@ pub fn choose_k(scores: &[KScore]) -> (usize, String) {
                 .map(|&j| (i, j))
         })
         .collect();
-    let remaining: Vec<usize> = candidates
+    let remaining: Vec<usize> = stable
         .iter()
         .copied()
         .filter(|i| dominated.iter().all(|(d, _)| d != i))
         .collect();
     // Every candidate dominated is impossible (domination is a strict order), but stay total.
     let pool = if remaining.is_empty() {
-        &candidates
+        &stable
     } else {
         &remaining
     };
-    let index = pool
-        .iter()
-        .copied()
+    let index = best_silhouette(pool.iter().copied(), scores);
+    Choice {
+        index,
+        reason: reason(scores, index, &near_ties, &unstable, &dominated),
+        verdict: None,
+    }
+}
+
+/// The best silhouette among `candidates`; an exact tie goes to the smaller k.
+fn best_silhouette(candidates: impl Iterator<Item = usize>, scores: &[KScore]) -> usize {
+    candidates
         .max_by(|&a, &b| {
             let (sa, sb) = (scores[a].silhouette, scores[b].silhouette);
             sa.partial_cmp(&sb)
                 .unwrap_or(std::cmp::Ordering::Equal)
                 .then(b.cmp(&a))
         })
-        .unwrap_or(0);
-    (
-        index,
-        reason(scores, index, &near_ties, &unstable, &dominated),
+        .unwrap_or(0)
+}
+
+/// The k whose weaker stability is highest (then the better silhouette, then the smaller k).
+fn most_stable(scores: &[KScore]) -> usize {
+    (0..scores.len())
+        .max_by(|&a, &b| {
+            let weakest = |i: usize| scores[i].weakest_stability().unwrap_or(0.0);
+            weakest(a)
+                .total_cmp(&weakest(b))
+                .then(
+                    scores[a]
+                        .silhouette
+                        .unwrap_or(f64::NEG_INFINITY)
+                        .total_cmp(&scores[b].silhouette.unwrap_or(f64::NEG_INFINITY)),
+                )
+                .then(b.cmp(&a))
+        })
+        .unwrap_or(0)
+}
+
+/// At or below this best silhouette no substantial structure has been found (Kaufman and
+/// Rousseeuw's reading of the silhouette coefficient): a cloud cut in two can be cut the same way
+/// every time, so stability alone does not tell a continuum from segments.
+pub const WEAK_SILHOUETTE: f64 = 0.25;
+
+/// "no k from 2 to 10", or "k = 6" for a single k.
+fn range_words(scores: &[KScore]) -> String {
+    match scores {
+        [only] => format!("k = {}", only.k),
+        _ => format!(
+            "no k from {} to {}",
+            scores[0].k,
+            scores[scores.len() - 1].k
+        ),
+    }
+}
+
+/// What the verdict advises, the same whatever its reason.
+fn continuum(k: usize) -> String {
+    format!(
+        "The customers form a continuum along the main directions of the customer map rather than separate groups. Read the rule segments first; the {k} k-means segments below are one way to cut that continuum, not groups that would come back next month."
+    )
+}
+
+/// The plain words a report leads with when no k gives stable segments.
+fn verdict(scores: &[KScore], index: usize) -> String {
+    let chosen = &scores[index];
+    format!(
+        "No clear segment structure in these features: {} gives the same segments across seeds and samples of the customers (k = {} agrees only to ARI {:.2}). {}",
+        range_words(scores),
+        chosen.k,
+        chosen.weakest_stability().unwrap_or(0.0),
+        continuum(chosen.k)
+    )
+}
+
+/// The verdict when even the best silhouette of the scan is weak, however stable the cuts.
+fn weak_structure(scores: &[KScore], k: usize) -> Option<String> {
+    let best = scores
+        .iter()
+        .filter_map(|s| s.silhouette)
+        .fold(f64::NEG_INFINITY, f64::max);
+    (best.is_finite() && best <= WEAK_SILHOUETTE).then(|| {
+        let over = match scores {
+            [only] => format!("k = {}", only.k),
+            _ => format!("k = {} to {}", scores[0].k, scores[scores.len() - 1].k),
+        };
+        format!(
+            "No clear segment structure in these features: the best silhouette over {over} is {best:.2}, at or below {WEAK_SILHOUETTE}, where no substantial structure has been found (Kaufman and Rousseeuw). {}",
+            continuum(k)
+        )
+    })
+}
+
+/// Why a stable k with a lower silhouette was chosen over unstable near-ties.
+fn vetoed(scores: &[KScore], index: usize, near_ties: &[usize]) -> String {
+    let ks = near_ties
+        .iter()
+        .map(|&i| scores[i].k.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let chosen = &scores[index];
+    format!(
+        "k = {} is the stable k with the best silhouette ({:.3}); the best silhouettes (k = {ks}) are unstable (final fits agree below ARI {STABLE_ARI} across seeds or samples).",
+        chosen.k,
+        chosen.silhouette.unwrap_or(f64::NAN)
     )
 }
 
@@ -562,6 +742,7 @@ mod tests {
             davies_bouldin: Some(db),
             stability: Some(stability),
             bootstrap_stability: Some(1.0),
+            restart_agreement: None,
             restart_seconds: 0.0,
         }
     }
@@ -576,7 +757,7 @@ mod tests {
             k_score(6, 0.315, 5967.0, 1.24, 0.84),
             k_score(7, 0.297, 5567.0, 1.37, 0.86),
         ];
-        let (index, reason) = choose_k(&scores);
+        let Choice { index, reason, .. } = choose_k(&scores);
         assert_eq!(scores[index].k, 6, "{reason}");
         assert!(
             reason.contains("within 0.02 of the best (k = 4, 6, 7)")
@@ -588,28 +769,48 @@ mod tests {
         // The best silhouette is unstable: the stable near-tie wins, and the reason says why.
         let mut shaky = scores.clone();
         shaky[3].bootstrap_stability = Some(0.5);
-        let (index, reason) = choose_k(&shaky);
+        let Choice { index, reason, .. } = choose_k(&shaky);
         assert_eq!(shaky[index].k, 4, "{reason}");
         assert!(reason.contains("k = 6 unstable"), "{reason}");
-        // All unstable: the rule still chooses, by silhouette.
+        // Every near-tie unstable: stability vetoes, and the best stable silhouette wins.
+        let mut vetoed = scores.clone();
+        for i in [1, 3, 4] {
+            vetoed[i].stability = Some(0.5);
+        }
+        let Choice {
+            index,
+            reason,
+            verdict,
+        } = choose_k(&vetoed);
+        assert_eq!(vetoed[index].k, 5, "{reason}");
+        assert!(verdict.is_none() && reason.contains("k = 4, 6, 7) are unstable"));
+        // Nothing stable: the most stable k, and the verdict.
         let all_shaky: Vec<KScore> = scores
             .iter()
-            .map(|s| KScore {
-                stability: Some(0.3),
+            .enumerate()
+            .map(|(i, s)| KScore {
+                stability: Some(0.3 + 0.01 * i as f64),
                 ..s.clone()
             })
             .collect();
-        assert_eq!(all_shaky[choose_k(&all_shaky).0].k, 6);
+        let choice = choose_k(&all_shaky);
+        assert_eq!(all_shaky[choice.index].k, 7);
+        let verdict = choice.verdict.expect("a verdict");
+        assert!(
+            verdict.starts_with("No clear segment structure in these features: no k from 3 to 7")
+                && verdict.contains("k = 7 agrees only to ARI 0.34"),
+            "{verdict}"
+        );
         // An exact tie goes to the smaller k.
         let tie = vec![
             k_score(2, 0.5, 100.0, 1.0, 1.0),
             k_score(3, 0.5, 100.0, 1.0, 1.0),
         ];
-        assert_eq!(tie[choose_k(&tie).0].k, 2);
+        assert_eq!(tie[choose_k(&tie).index].k, 2);
     }
 
     #[test]
-    fn separated_groups_are_stable_across_seeds_and_uniform_noise_is_not() {
+    fn final_fits_of_separated_groups_are_stable_for_every_seed_and_noise_gets_the_verdict() {
         use rand::Rng;
         let mut rng = Xoshiro256Plus::seed_from_u64(3);
         let blobs = Array2::from_shape_fn((600, 2), |(i, j)| {
@@ -617,18 +818,51 @@ mod tests {
             let c = if j == 0 { centre.0 } else { centre.1 };
             c + rng.gen_range(-1.0..1.0)
         });
-        let (_, _, stable, _) = fit_with_stability(blobs.view(), 3, 4, 42).unwrap();
-        assert!(stable.unwrap() > 0.99, "{stable:?}");
-        let noise = Array2::from_shape_fn((600, 2), |_| rng.gen_range(0.0..1.0));
-        let (_, _, unstable, _) = fit_with_stability(noise.view(), 9, 4, 42).unwrap();
-        assert!(unstable.unwrap() < 0.95, "{unstable:?}");
-        let (_, _, single, _) = fit_with_stability(noise.view(), 3, 1, 42).unwrap();
-        assert_eq!(single, None);
-        let (_, labels, _) = fit(blobs.view(), 3, 3, 42).unwrap();
-        let resampled = bootstrap_stability(blobs.view(), 3, &labels, 2, 42).unwrap();
-        assert!(resampled.unwrap() > 0.99, "{resampled:?}");
-        let (_, labels, _) = fit(noise.view(), 9, 1, 42).unwrap();
-        let resampled = bootstrap_stability(noise.view(), 9, &labels, 2, 42).unwrap();
-        assert!(resampled.unwrap() < 0.95, "{resampled:?}");
+        for seed in [1, 7, 42, 1234, 99_999] {
+            let stability = final_fit_stability(blobs.view(), 3, 10, seed).unwrap();
+            assert_eq!(stability, (Some(1.0), Some(1.0)), "seed {seed}");
+        }
+        let found = discover(
+            blobs.view(),
+            &KmeansOptions {
+                fixed_k: None,
+                k_range: [2, 6],
+                n_runs: 10,
+                silhouette_sample: 600,
+                seed: 42,
+            },
+        )
+        .unwrap();
+        assert_eq!((found.k, found.stable), (3, true));
+        assert!(found.verdict.is_none());
+        // Uniform noise in four dimensions: whatever k, the cuts move with the seed and the sample.
+        let noise = Array2::from_shape_fn((800, 4), |_| rng.gen_range(0.0..1.0));
+        let found = discover(
+            noise.view(),
+            &KmeansOptions {
+                fixed_k: None,
+                k_range: [2, 8],
+                n_runs: 10,
+                silhouette_sample: 800,
+                seed: 42,
+            },
+        )
+        .unwrap();
+        for s in &found.scores {
+            assert!(
+                s.weakest_stability().unwrap() < STABLE_ARI,
+                "k = {}: {s:?}",
+                s.k
+            );
+        }
+        assert!(!found.stable);
+        let verdict = found.verdict.expect("the verdict");
+        assert!(
+            verdict.starts_with("No clear segment structure"),
+            "{verdict}"
+        );
+        // The landscape diagnostic stays apart from the stability of final fits.
+        let (_, _, agreement, _) = fit_with_agreement(noise.view(), 3, 1, 42).unwrap();
+        assert_eq!(agreement, None);
     }
 }

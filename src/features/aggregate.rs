@@ -10,7 +10,7 @@
 
 use polars::prelude::*;
 
-use super::{Feature, FeatureGroup, FeatureKind, Impute, PurchaseFacts};
+use super::{Feature, FeatureGroup, FeatureKind, Impute, PurchaseFacts, Trials};
 use crate::error::{PolarsContext, Result};
 use crate::job::FeatureOptions;
 use crate::load::{collect_streamed, CustomerTable, Inputs, TransactionTable, MICROS};
@@ -213,6 +213,20 @@ pub fn transactions(
         if mapped {
             features.extend(spend_shares(lines(), customers, column, options.top_n)?);
         }
+    }
+    // Every share of a log is a share of the customer's purchases: as sure as they are many. The
+    // habits and discounts count purchases; refunds, the season, categories and channels weigh
+    // money; the discount depth is an average, not a share of anything.
+    for feature in &mut features {
+        let counted = feature.name.ends_with("_share")
+            && (feature.group == FeatureGroup::Habits || feature.name == "discount_share")
+            && feature.name != "peak_season_share";
+        feature.trials = match (feature.kind, feature.name.as_str()) {
+            (FeatureKind::Share, "discount_depth") => None,
+            (FeatureKind::Share, _) if counted => Trials::counted("frequency"),
+            (FeatureKind::Share, _) => Trials::of_spend("frequency"),
+            _ => None,
+        };
     }
     Ok(TransactionFeatures {
         features,
@@ -831,7 +845,9 @@ pub fn campaigns(campaigns: &DataFrame, customers: usize, as_of_day: i32) -> Res
                     zero_if_missing(v),
                 )
             } else {
-                Feature::new(*name, FeatureGroup::Engagement, FeatureKind::Share, v)
+                let mut rate = Feature::new(*name, FeatureGroup::Engagement, FeatureKind::Share, v);
+                rate.trials = Trials::counted("campaigns_received");
+                rate
             }
         })
         .collect())

@@ -9,7 +9,10 @@ mod prepare;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use prepare::{percentile, FeatureMatrix, FitReport, Impute, Preparation, PreparedColumn};
+pub use prepare::{
+    observations_word, percentile, FeatureMatrix, FitReport, Impute, Preparation, PreparedColumn,
+    Shrinkage,
+};
 
 use crate::error::Result;
 use crate::job::FeatureOptions;
@@ -53,6 +56,32 @@ impl FeatureGroup {
     }
 }
 
+/// How many observations a share comes from (see [`Feature::trials`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trials {
+    /// The feature holding each customer's number of observations (orders, mailings).
+    pub feature: String,
+    /// The share counts those observations (weekend orders of all orders) rather than money
+    /// (spend in a category): only a counted share's spread can be told from chance.
+    pub counted: bool,
+}
+
+impl Trials {
+    pub fn counted(feature: &str) -> Option<Trials> {
+        Some(Trials {
+            feature: feature.to_string(),
+            counted: true,
+        })
+    }
+
+    pub fn of_spend(feature: &str) -> Option<Trials> {
+        Some(Trials {
+            feature: feature.to_string(),
+            counted: false,
+        })
+    }
+}
+
 /// How a feature is prepared: shares and indicators are never log-transformed or clipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +101,9 @@ pub struct Feature {
     /// indicators of one column share one feature's weight, so a two-valued column does not
     /// count twice and a twenty-valued one twenty times.
     pub block: Option<String>,
+    /// For a share or rate: how many observations (orders, mailings) each customer's value
+    /// comes from, so that the preparation can shrink shares from few of them.
+    pub trials: Option<Trials>,
     pub values: Vec<Option<f64>>,
 }
 
@@ -88,6 +120,7 @@ impl Feature {
             kind,
             impute: Impute::Median,
             block: None,
+            trials: None,
             values,
         }
     }

@@ -31,6 +31,77 @@ pub struct PreparedColumn {
     pub center: f64,
     pub scale: f64,
     pub weight: f64,
+    /// A share or rate pulled towards its base rate by how few observations it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink: Option<Shrinkage>,
+}
+
+/// Empirical-Bayes shrinkage of a share: a customer's share from `n` observations (orders,
+/// mailings) becomes (share·n + base·strength) / (n + strength), the mean of a beta prior fitted
+/// to all customers by the method of moments. A share from one order then sits near the base
+/// rate and one from fifty near the customer's own; `strength` is the prior's worth in
+/// observations (the customer with that many sits halfway).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shrinkage {
+    /// The feature holding each customer's number of observations.
+    pub trials: String,
+    pub base: f64,
+    pub strength: f64,
+}
+
+/// What the method of moments finds for one share.
+enum Prior {
+    Fitted(Shrinkage),
+    /// The shares vary no more than chance would at these numbers of observations.
+    PureNoise {
+        base: f64,
+    },
+    /// Nothing to estimate from (no variation, or every customer with one observation only).
+    None,
+}
+
+impl Shrinkage {
+    /// Fits the beta prior from the customers' shares and observation counts: with p̂ᵢ from nᵢ
+    /// observations, Var(p̂) = μ(1−μ)·(ρ + (1−ρ)·mean(1/n)), where ρ = 1/(strength + 1) is the
+    /// share of the variance that is between customers.
+    fn fit(trials: &super::Trials, shares: &[Option<f64>], counts: &[Option<f64>]) -> Prior {
+        let pairs: Vec<(f64, f64)> = shares
+            .iter()
+            .zip(counts)
+            .filter_map(|(p, n)| Some((p.filter(|p| p.is_finite())?, n.unwrap_or(0.0).max(1.0))))
+            .collect();
+        if pairs.len() < 2 {
+            return Prior::None;
+        }
+        let m = pairs.len() as f64;
+        let base = pairs.iter().map(|(p, _)| p).sum::<f64>() / m;
+        let spread = pairs.iter().map(|(p, _)| (p - base).powi(2)).sum::<f64>() / m;
+        let inverse_n = pairs.iter().map(|(_, n)| 1.0 / n).sum::<f64>() / m;
+        let bernoulli = base * (1.0 - base);
+        if bernoulli <= 1e-12 || spread <= 1e-18 || 1.0 - inverse_n < 1e-9 {
+            return Prior::None;
+        }
+        let between = (spread / bernoulli - inverse_n) / (1.0 - inverse_n);
+        // At or below the binomial noise (to rounding): nothing between customers to find. For a
+        // share of money the binomial noise is only an approximation; then it is left as it is.
+        if between <= 1e-6 {
+            return if trials.counted {
+                Prior::PureNoise { base }
+            } else {
+                Prior::None
+            };
+        }
+        Prior::Fitted(Shrinkage {
+            trials: trials.feature.clone(),
+            base,
+            strength: ((1.0 - between) / between).max(0.0),
+        })
+    }
+
+    fn apply(&self, share: f64, observations: f64) -> f64 {
+        let n = observations.max(1.0);
+        (share * n + self.base * self.strength) / (n + self.strength)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,8 +155,14 @@ fn sorted(values: &[f64]) -> Vec<f64> {
 }
 
 impl PreparedColumn {
-    fn apply(&self, value: Option<f64>) -> f64 {
-        let mut x = value.unwrap_or(self.fill);
+    /// The prepared value of a customer's value, with the customer's number of observations
+    /// behind it (used by a shrunk share only).
+    fn apply(&self, value: Option<f64>, observations: Option<f64>) -> f64 {
+        let mut x = match (value, &self.shrink) {
+            (Some(v), Some(shrink)) => shrink.apply(v, observations.unwrap_or(0.0)),
+            (Some(v), None) => v,
+            (None, _) => self.fill,
+        };
         if self.log1p {
             x = signed_log1p(x);
         }
@@ -121,6 +198,36 @@ impl Preparation {
             if missing > 0 {
                 report.imputed.insert(feature.name.clone(), missing);
             }
+            let observations = feature
+                .trials
+                .as_ref()
+                .and_then(|t| table.feature(&t.feature))
+                .map(|t| t.values.as_slice());
+            let shrink = match shrinkage(feature, observations, options) {
+                Ok(shrink) => shrink,
+                Err(base) => {
+                    report.warnings.push(format!(
+                        "feature '{}' was dropped: its shares vary no more than chance would at these numbers of {} (base rate {:.0} %), so it cannot tell customers apart",
+                        feature.name,
+                        observations_word(feature.trials.as_ref().map(|t| t.feature.as_str())),
+                        100.0 * base
+                    ));
+                    dropped.push(DroppedColumn {
+                        name: feature.name.clone(),
+                        reason: "shares no more varied than chance".into(),
+                    });
+                    continue;
+                }
+            };
+            let present: Vec<f64> = match (&shrink, observations) {
+                (Some(s), Some(n)) => feature
+                    .values
+                    .iter()
+                    .zip(n)
+                    .filter_map(|(v, n)| Some(s.apply((*v)?, n.unwrap_or(0.0))))
+                    .collect(),
+                _ => present,
+            };
             let present_sorted = sorted(&present);
             let fill = match feature.impute {
                 Impute::Median => percentile(&present_sorted, 0.5),
@@ -138,8 +245,14 @@ impl Preparation {
                 center: 0.0,
                 scale: 1.0,
                 weight: 1.0,
+                shrink,
             };
-            let mut values: Vec<f64> = feature.values.iter().map(|v| column.apply(*v)).collect();
+            let mut values: Vec<f64> = feature
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| column.apply(*v, observations.and_then(|n| n[i])))
+                .collect();
             if feature.kind != FeatureKind::Indicator {
                 let s = sorted(&values);
                 let bounds = (
@@ -154,7 +267,20 @@ impl Preparation {
                         .for_each(|v| *v = v.clamp(bounds.0, bounds.1));
                 }
             }
-            match center_and_scale(&values, options.scale) {
+            // A shrunk share keeps the raw shares' scale: were it scaled by its own spread, which
+            // shrinkage narrows where most customers have few orders, a one-order customer's small
+            // step from the base rate would grow back into a full standard deviation.
+            let raw_scale = || {
+                let raw: Vec<f64> = feature.values.iter().map(|v| v.unwrap_or(fill)).collect();
+                center_and_scale(&raw, options.scale).map(|(_, scale)| scale)
+            };
+            let scaled = center_and_scale(&values, options.scale).map(|(center, scale)| {
+                match &column.shrink {
+                    Some(_) => (center, raw_scale().unwrap_or(scale)),
+                    None => (center, scale),
+                }
+            });
+            match scaled {
                 Some((center, scale)) => {
                     column.center = center;
                     column.scale = scale;
@@ -201,6 +327,14 @@ impl Preparation {
         self.fill(table, true)
     }
 
+    /// The shares shrunk towards their base rate, with the prior found for each.
+    pub fn shrunk(&self) -> Vec<(&str, &Shrinkage)> {
+        self.columns
+            .iter()
+            .filter_map(|c| Some((c.name.as_str(), c.shrink.as_ref()?)))
+            .collect()
+    }
+
     fn fill(&self, table: &FeatureTable, lenient: bool) -> Result<(FeatureMatrix, Vec<String>)> {
         let n = table.len();
         let d = self.columns.len();
@@ -213,7 +347,7 @@ impl Preparation {
                         "the new data has no feature '{}'; it is taken as 0 for every customer",
                         column.name
                     ));
-                    matrix.column_mut(j).fill(column.apply(Some(0.0)));
+                    matrix.column_mut(j).fill(column.apply(Some(0.0), None));
                     continue;
                 }
                 return Err(Error::Data(format!(
@@ -221,8 +355,13 @@ impl Preparation {
                     column.name
                 )));
             };
+            let observations = column
+                .shrink
+                .as_ref()
+                .and_then(|s| table.feature(&s.trials))
+                .map(|t| t.values.as_slice());
             for (i, value) in feature.values.iter().enumerate() {
-                matrix[[i, j]] = column.apply(*value);
+                matrix[[i, j]] = column.apply(*value, observations.and_then(|n| n[i]));
             }
         }
         let matrix = FeatureMatrix {
@@ -231,6 +370,34 @@ impl Preparation {
             matrix,
         };
         Ok((matrix, notes))
+    }
+}
+
+/// The prior a share is shrunk with: None when it is not a share from counted observations or
+/// the job turns shrinkage off; Err(base rate) when its shares are pure chance.
+fn shrinkage(
+    feature: &super::Feature,
+    observations: Option<&[Option<f64>]>,
+    options: &FeatureOptions,
+) -> std::result::Result<Option<Shrinkage>, f64> {
+    let (Some(trials), Some(counts)) = (&feature.trials, observations) else {
+        return Ok(None);
+    };
+    if feature.kind != FeatureKind::Share || !options.shrink_shares {
+        return Ok(None);
+    }
+    match Shrinkage::fit(trials, &feature.values, counts) {
+        Prior::Fitted(shrink) => Ok(Some(shrink)),
+        Prior::PureNoise { base } => Err(base),
+        Prior::None => Ok(None),
+    }
+}
+
+/// "orders" or "mailings": what a share's observations are, in the analyst's words.
+pub fn observations_word(trials: Option<&str>) -> &'static str {
+    match trials {
+        Some("campaigns_received") => "mailings",
+        _ => "orders",
     }
 }
 
@@ -356,6 +523,49 @@ mod tests {
         let v = [1.0, 2.0, 3.0, 4.0];
         assert_eq!(percentile(&v, 0.5), 2.5);
         assert!((percentile(&v, 0.99) - 3.97).abs() < 1e-12);
+    }
+
+    #[test]
+    fn shares_from_few_orders_are_pulled_to_the_base_rate() {
+        // Half the customers share 0.8 of the time, half 0.2, each seen over 1, 2, 10 or 50 orders;
+        // their observed shares are whole multiples of 1/n.
+        let mut shares = Vec::new();
+        let mut counts = Vec::new();
+        for (i, n) in [1.0f64, 2.0, 10.0, 50.0]
+            .iter()
+            .cycle()
+            .take(400)
+            .enumerate()
+        {
+            let truth: f64 = if i % 2 == 0 { 0.8 } else { 0.2 };
+            let hits = (truth * n).round();
+            shares.push(Some(hits / n));
+            counts.push(Some(*n));
+        }
+        let orders = super::super::Trials::counted("frequency").unwrap();
+        let Prior::Fitted(prior) = Shrinkage::fit(&orders, &shares, &counts) else {
+            panic!("a prior")
+        };
+        assert!((prior.base - 0.5).abs() < 0.05, "{prior:?}");
+        assert!(prior.strength > 0.5 && prior.strength < 10.0, "{prior:?}");
+        // One order says little, fifty say a lot.
+        let one = prior.apply(1.0, 1.0);
+        let fifty = prior.apply(1.0, 50.0);
+        assert!(one < 0.8 && fifty > 0.95, "{one} {fifty}");
+        // Fair coins tossed once or twice per customer: exactly as varied as chance.
+        let once = (0..200).map(|i| (Some((i % 2) as f64), Some(1.0)));
+        let twice = (0..200).map(|i| (Some([0.0, 0.5, 0.5, 1.0][i % 4]), Some(2.0)));
+        let (coins, counts): (Vec<_>, Vec<_>) = once.chain(twice).unzip();
+        assert!(matches!(
+            Shrinkage::fit(&orders, &coins, &counts),
+            Prior::PureNoise { .. }
+        ));
+        // The same spread in a share of money: no verdict, the share is left as it is.
+        let spend = super::super::Trials::of_spend("frequency").unwrap();
+        assert!(matches!(
+            Shrinkage::fit(&spend, &coins, &counts),
+            Prior::None
+        ));
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::features::{FeatureKind, FeatureTable};
 use crate::metrics;
 use crate::rules::{RuleResults, RuleSet, NO_PURCHASE};
 
+mod drivers;
 mod naming;
+pub use drivers::{drivers, flat_groups, Driver, FLAT_R2};
 pub use naming::descriptor;
 
 pub const OUTLIERS: &str = "Outliers";

@@ -92,6 +92,16 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         },
     );
 
+    charts::drivers(dir, "drivers", &driver_bars(run)).map_err(chart_error)?;
+    add(
+        "drivers",
+        "What separates the segments",
+        format!(
+            "The share of each clustered feature's variance that the segments explain (R², in the prepared space k-means works in). A feature group whose every feature stays under {:.0} % separates nothing and is named in the data notes.",
+            100.0 * crate::label::FLAT_R2
+        ),
+    );
+
     charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error)?;
     add("profile", "Segment profiles", "Each feature's segment mean as a z-score against all customers (red = above average, blue = below), for the features that differ most between segments. Spend, orders, visits and other non-negative amounts and counts are compared after log1p, so a handful of very large customers does not flatten every other segment to zero.".into());
 
@@ -206,6 +216,17 @@ fn clusters_vs_rfm(run: &RunResult, cross: &crate::label::CrossTable, dir: &Path
         },
     )
     .map_err(chart_error)
+}
+
+fn driver_bars(run: &RunResult) -> Vec<charts::DriverBar> {
+    run.drivers
+        .iter()
+        .map(|d| charts::DriverBar {
+            name: super::traits::pretty_name(&d.feature),
+            group: d.group.name().to_string(),
+            r2: d.r2,
+        })
+        .collect()
 }
 
 fn profile_heatmap(km: &Labelling) -> charts::Heatmap {

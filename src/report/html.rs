@@ -228,6 +228,23 @@ fn outlier_traits(run: &RunResult, i: usize) -> String {
         .join("; ")
 }
 
+/// Each shrunk share's prior in words: "orders at weekends (base 27 %, prior worth 3.1 orders)".
+fn shrinkage_notes(run: &RunResult) -> Vec<String> {
+    run.preparation
+        .shrunk()
+        .into_iter()
+        .map(|(feature, s)| {
+            format!(
+                "{} (base {:.0} %, prior worth {:.1} {})",
+                traits::pretty_name(feature),
+                100.0 * s.base,
+                s.strength,
+                crate::features::observations_word(Some(&s.trials))
+            )
+        })
+        .collect()
+}
+
 /// The second tile: the transaction lines behind the features, or for a customers table alone
 /// the features the customers were clustered on.
 fn volume_tile(run: &RunResult) -> serde_json::Value {
@@ -281,24 +298,9 @@ pub fn write(
         "seed": run.seed,
         "primary": format!("{:?}", run.job.primary).to_lowercase(),
         "customers": count(run.features.len()),
-        "volume": volume_tile(run),
-        "revenue": run.features.gives("monetary").then(|| serde_json::json!({
-            "compact": compact_money(run.features.net_revenue()),
-            "exact": money(run.features.net_revenue()),
-            "label": if run.job.inputs.transactions.is_some() { "net revenue in the window" } else { "spend in the customers table" },
-        })),
         "k": km.k,
         "k_reason": km.reason,
         "outliers": run.dbscan.noise,
-        "agreement": run.kmeans_labels.agreement.zip(run.rules.rfm_groups()).map(|(a, groups)| serde_json::json!({
-            "ari": format!("{:.3}", a.ari),
-            "against": groups.title,
-        })),
-        "silhouette": optional(km.chosen.silhouette, 3),
-        "skipped_rule_sets": run.rules.skipped.iter().map(|s| s.note()).collect::<Vec<_>>(),
-        "rfm": run.rules.map.is_some(),
-        "spend": run.features.gives("monetary"),
-        "orders": run.features.gives("frequency"),
         "reference": reference,
         "warnings": run.warnings,
         "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),
@@ -317,6 +319,7 @@ pub fn write(
             "db": optional(s.davies_bouldin, 3), "inertia": format!("{:.1}", s.inertia),
             "stability": optional(s.stability, 2),
             "bootstrap_stability": optional(s.bootstrap_stability, 2),
+            "restart_agreement": optional(s.restart_agreement, 2),
         })).collect::<Vec<_>>(),
         "silhouette_sample": km.silhouette_sample,
         "gmm": mixture_section(run),
@@ -330,7 +333,36 @@ pub fn write(
         "quality": super::quality::section(run),
         "timings": run.timings.iter().map(|(stage, s)| serde_json::json!({"stage": stage, "seconds": format!("{s:.2}")})).collect::<Vec<_>>(),
     });
+    let mut context = context;
+    if let (Some(page), serde_json::Value::Object(shape)) = (context.as_object_mut(), shape(run)) {
+        page.extend(shape);
+    }
     render_page(dir, "index.html", TEMPLATE, context)
+}
+
+/// What the page shows depending on the inputs' shape and what discovery found: the tiles, the
+/// RFM parts, the spend columns, the verdict and the shrinkage notes.
+fn shape(run: &RunResult) -> serde_json::Value {
+    let km = &run.kmeans;
+    serde_json::json!({
+        "volume": volume_tile(run),
+        "revenue": run.features.gives("monetary").then(|| serde_json::json!({
+            "compact": compact_money(run.features.net_revenue()),
+            "exact": money(run.features.net_revenue()),
+            "label": if run.job.inputs.transactions.is_some() { "net revenue in the window" } else { "spend in the customers table" },
+        })),
+        "agreement": run.kmeans_labels.agreement.zip(run.rules.rfm_groups()).map(|(a, groups)| serde_json::json!({
+            "ari": format!("{:.3}", a.ari),
+            "against": groups.title,
+        })),
+        "silhouette": optional(km.chosen.silhouette, 3),
+        "verdict": km.verdict,
+        "skipped_rule_sets": run.rules.skipped.iter().map(|s| s.note()).collect::<Vec<_>>(),
+        "rfm": run.rules.map.is_some(),
+        "spend": run.features.gives("monetary"),
+        "orders": run.features.gives("frequency"),
+        "shrinkage": shrinkage_notes(run),
+    })
 }
 
 /// The Gaussian mixture's section: how sure the memberships are, its components, its k scan.

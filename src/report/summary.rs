@@ -57,6 +57,10 @@ pub struct Summary<'a> {
 #[derive(Serialize)]
 pub struct KmeansSummary {
     pub k: usize,
+    /// The chosen k's final fits agree to ARI ≥ 0.8 across seeds and bootstrap samples.
+    pub stable: bool,
+    /// When no k is stable: the plain verdict the report leads with.
+    pub verdict: Option<String>,
     pub silhouette: Option<f64>,
     pub calinski_harabasz: Option<f64>,
     pub davies_bouldin: Option<f64>,
@@ -64,6 +68,20 @@ pub struct KmeansSummary {
     pub silhouette_sample: usize,
     pub reason: String,
     pub k_scores: Vec<KScore>,
+    /// R² of every clustered feature for the chosen segments, largest first.
+    pub drivers: Vec<crate::label::Driver>,
+    /// The shares shrunk towards their base rate before clustering, with each prior.
+    pub shrinkage: Vec<ShrinkSummary>,
+}
+
+/// A share's empirical-Bayes prior: its base rate and its strength in observations.
+#[derive(Serialize)]
+pub struct ShrinkSummary {
+    pub feature: String,
+    /// What a share's observations are: the feature counting them per customer.
+    pub observations: String,
+    pub base: f64,
+    pub strength: f64,
 }
 
 #[derive(Serialize)]
@@ -245,6 +263,8 @@ pub fn build(run: &RunResult) -> Summary<'_> {
         features: run.matrix.names.clone(),
         kmeans: KmeansSummary {
             k: km.k,
+            stable: km.stable,
+            verdict: km.verdict.clone(),
             silhouette: km.chosen.silhouette,
             calinski_harabasz: km.chosen.calinski_harabasz,
             davies_bouldin: km.chosen.davies_bouldin,
@@ -252,6 +272,18 @@ pub fn build(run: &RunResult) -> Summary<'_> {
             silhouette_sample: km.silhouette_sample,
             reason: km.reason.clone(),
             k_scores: km.scores.clone(),
+            drivers: run.drivers.clone(),
+            shrinkage: run
+                .preparation
+                .shrunk()
+                .into_iter()
+                .map(|(feature, s)| ShrinkSummary {
+                    feature: feature.to_string(),
+                    observations: s.trials.clone(),
+                    base: s.base,
+                    strength: s.strength,
+                })
+                .collect(),
         },
         dbscan: DbscanSummary {
             eps: run.dbscan.eps,

@@ -120,6 +120,10 @@ fn ratio(value: f64, base: f64) -> String {
         return String::new();
     }
     let r = value / base;
+    // Against an average near 0 (a centred score) a ratio of hundreds says nothing.
+    if r >= 100.0 {
+        return String::new();
+    }
     if r >= 1.0 {
         format!(" ({r:.1}×)")
     } else {

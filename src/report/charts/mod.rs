@@ -18,6 +18,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle, FontTransform};
 
 mod distributions;
+mod drivers;
 mod flow;
 mod heatmap;
 mod k_distance;
@@ -27,6 +28,7 @@ mod scatter;
 mod sizes;
 
 pub use distributions::*;
+pub use drivers::*;
 pub use flow::*;
 pub use heatmap::*;
 pub use k_distance::*;
@@ -881,6 +883,27 @@ mod tests {
         sizes_and_revenue(&dir, "customers_only", &bars(), false).unwrap();
         check(&dir, "customers_only");
         sizes_and_revenue(&dir, "empty", &[], true).unwrap();
+        check(&dir, "empty");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn renders_drivers() {
+        let dir = scratch("drivers");
+        let bars: Vec<DriverBar> = [
+            ("days since last purchase", "rfm", 0.62),
+            ("orders at weekends", "habits", 0.01),
+        ]
+        .iter()
+        .map(|(name, group, r2)| DriverBar {
+            name: name.to_string(),
+            group: group.to_string(),
+            r2: *r2,
+        })
+        .collect();
+        drivers(&dir, "drivers", &bars).unwrap();
+        check(&dir, "drivers");
+        drivers(&dir, "empty", &[]).unwrap();
         check(&dir, "empty");
         let _ = std::fs::remove_dir_all(dir);
     }

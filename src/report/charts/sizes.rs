@@ -103,30 +103,43 @@ impl Figure for SizesFig<'_> {
             name_w: 0,
             plot_w,
         };
-        bar_panel(root, &left, fx, bars, &left_panel)?;
+        let rows: Vec<BarRow> = bars
+            .iter()
+            .map(|b| BarRow {
+                name: b.name.clone(),
+                color: series_color(b.color_index),
+            })
+            .collect();
+        bar_panel(root, &left, fx, &rows, &left_panel)?;
         if self.with_revenue {
-            bar_panel(root, &right, fx, bars, &right_panel)?;
+            bar_panel(root, &right, fx, &rows, &right_panel)?;
         }
         Ok(())
     }
 }
 
-struct Panel {
-    title: &'static str,
-    axis: &'static str,
-    values: Vec<f64>,
-    labels: Vec<String>,
-    /// Width for cluster names left of the bars; 0 = no names (the right panel shares them).
-    name_w: i32,
-    plot_w: i32,
+pub(super) struct Panel {
+    pub title: &'static str,
+    pub axis: &'static str,
+    pub values: Vec<f64>,
+    pub labels: Vec<String>,
+    /// Width for names left of the bars; 0 = no names (the right panel shares them).
+    pub name_w: i32,
+    pub plot_w: i32,
+}
+
+/// One bar: its name (drawn left of the bars) and colour.
+pub(super) struct BarRow {
+    pub name: String,
+    pub color: RGBColor,
 }
 
 /// Horizontal bars, first bar at the top; the value label sits just past each bar's end.
-fn bar_panel<DB: DrawingBackend>(
+pub(super) fn bar_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     fx: Fx,
-    bars: &[ClusterBar],
+    bars: &[BarRow],
     p: &Panel,
 ) -> Res {
     let n = bars.len();
@@ -173,7 +186,7 @@ fn bar_panel<DB: DrawingBackend>(
         let y_hi = (n - i) as f64 - 0.18;
         let y_lo = (n - i - 1) as f64 + 0.18;
         let v = p.values[i];
-        let color = series_color(bar.color_index);
+        let color = bar.color;
         if v > 0.0 {
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y_lo), (v, y_hi)],
