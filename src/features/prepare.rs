@@ -373,8 +373,8 @@ impl Preparation {
     }
 }
 
-/// The prior a share is shrunk with: None when it is not a share from counted observations or
-/// the job turns shrinkage off; Err(base rate) when its shares are pure chance.
+/// The prior a share is shrunk with: None when it has no observation count, the job turns
+/// shrinkage off or no prior can be fitted; Err(base rate) when its shares are pure chance.
 fn shrinkage(
     feature: &super::Feature,
     observations: Option<&[Option<f64>]>,

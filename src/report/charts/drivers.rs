@@ -1,6 +1,6 @@
 //! What separates the segments: each clustered feature's variance explained by the segments.
 
-use super::sizes::{bar_panel, BarRow, Panel};
+use super::sizes::{bar_panel, names_width, BarRow, Panel};
 use super::*;
 
 /// One clustered feature: its name in words, its group (colours the bar) and R² (0–1).
@@ -48,13 +48,7 @@ impl Figure for DriversFig<'_> {
             })
             .collect();
         let (bw, _) = body.dim_in_pixel();
-        let name_w = rows
-            .iter()
-            .map(|r| text_width(&r.name, LABEL, false))
-            .max()
-            .unwrap_or(0)
-            .min(420)
-            + 22;
+        let name_w = names_width(rows.iter().map(|r| r.name.as_str()), 420);
         let content = body.margin(0, 30, PAD, PAD);
         let panel = Panel {
             title: "Variance explained by the segments",

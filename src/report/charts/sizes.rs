@@ -51,13 +51,7 @@ impl Figure for SizesFig<'_> {
 
         let (bw, _) = body.dim_in_pixel();
         // Long names wrap onto two lines rather than squeezing the bars.
-        let name_w = bars
-            .iter()
-            .map(|b| text_width(&b.name, LABEL, false))
-            .max()
-            .unwrap_or(0)
-            .min(300)
-            + 22;
+        let name_w = names_width(bars.iter().map(|b| b.name.as_str()), 300);
         let gap = 70;
         let panels = if self.with_revenue { 2 } else { 1 };
         let plot_w = (bw as i32 - 2 * PAD - name_w - gap * (panels - 1)) / panels;
@@ -126,6 +120,17 @@ pub(super) struct Panel {
     /// Width for names left of the bars; 0 = no names (the right panel shares them).
     pub name_w: i32,
     pub plot_w: i32,
+}
+
+/// The width the bar names take left of the bars: the widest, up to `most` pixels (longer names
+/// wrap), plus the gap to the axis.
+pub(super) fn names_width<'a>(names: impl Iterator<Item = &'a str>, most: i32) -> i32 {
+    names
+        .map(|name| text_width(name, LABEL, false))
+        .max()
+        .unwrap_or(0)
+        .min(most)
+        + 22
 }
 
 /// One bar: its name (drawn left of the bars) and colour.
