@@ -15,8 +15,8 @@ pub struct CheckReport {
     pub quality: DataQuality,
     pub as_of: NaiveDate,
     pub customers: usize,
-    /// Net revenue in the as-of window.
-    pub revenue: f64,
+    /// Net revenue in the as-of window; None when the inputs carry no spend.
+    pub revenue: Option<f64>,
     /// Features computed, and the ones the clusters would be fitted on.
     pub features: usize,
     pub clustered: Vec<String>,
@@ -62,7 +62,7 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         quality: inputs.quality,
         as_of,
         customers: table.len(),
-        revenue: table.net_revenue(),
+        revenue: table.gives("monetary").then(|| table.net_revenue()),
         features: table.features.len(),
         clustered: matrix.names,
         rule_sets,

@@ -488,11 +488,14 @@ fn check_job(job_path: &Path, as_of: Option<NaiveDate>) -> segmenta::Result<()> 
     for (column, format) in &q.date_formats {
         println!("  dates    {column}: {format}");
     }
+    let revenue = match report.revenue {
+        Some(revenue) => format!("net revenue {}", segmenta::report::money(revenue)),
+        None => "no spend in the inputs".to_string(),
+    };
     println!(
-        "  as of    {}: {} customers, net revenue {}, {} features, {} to cluster on ({})",
+        "  as of    {}: {} customers, {revenue}, {} features, {} to cluster on ({})",
         report.as_of,
         report.customers,
-        segmenta::report::money(report.revenue),
         report.features,
         report.clustered.len(),
         report.clustered.join(", ")
