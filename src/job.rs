@@ -737,9 +737,7 @@ impl Job {
         }
         Ok(())
     }
-}
 
-impl Job {
     /// Every input reads files (`path`) or a query over the declared tables (`query`), never
     /// both; table names are plain SQL names, so a query can name them without quotes.
     fn validate_sources(&self) -> std::result::Result<(), String> {

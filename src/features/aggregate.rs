@@ -217,13 +217,17 @@ pub fn transactions(
     // Every share of a log is a share of the customer's purchases: as sure as they are many. The
     // habits and discounts count purchases; refunds, the season, categories and channels weigh
     // money; the discount depth is an average, not a share of anything.
+    const COUNTED: [&str; 5] = [
+        "weekend_share",
+        "morning_share",
+        "afternoon_share",
+        "evening_share",
+        "discount_share",
+    ];
     for feature in &mut features {
-        let counted = feature.name.ends_with("_share")
-            && (feature.group == FeatureGroup::Habits || feature.name == "discount_share")
-            && feature.name != "peak_season_share";
         feature.trials = match (feature.kind, feature.name.as_str()) {
             (FeatureKind::Share, "discount_depth") => None,
-            (FeatureKind::Share, _) if counted => Trials::counted("frequency"),
+            (FeatureKind::Share, name) if COUNTED.contains(&name) => Trials::counted("frequency"),
             (FeatureKind::Share, _) => Trials::of_spend("frequency"),
             _ => None,
         };

@@ -201,10 +201,10 @@ pub fn suspicious_ids(frame: &DataFrame, ids: &[String], table: &str) -> Result<
     if flagged.is_empty() {
         return Ok(Vec::new());
     }
-    let amounts = net_amounts(frame, &flagged, table)?;
+    let shares = revenue_shares(frame, &flagged, table)?;
     Ok(flagged
         .into_iter()
-        .zip(amounts.shares)
+        .zip(shares)
         .map(|(c, revenue_share)| SuspiciousId {
             table: table.to_string(),
             id: ids[c].clone(),
@@ -226,12 +226,8 @@ fn median_count(counts: &mut [usize]) -> f64 {
     (lower + upper) as f64 / 2.0
 }
 
-struct Shares {
-    shares: Vec<f64>,
-}
-
 /// Each flagged customer's share of the table's net amount.
-fn net_amounts(frame: &DataFrame, flagged: &[usize], table: &str) -> Result<Shares> {
+fn revenue_shares(frame: &DataFrame, flagged: &[usize], table: &str) -> Result<Vec<f64>> {
     let context = || format!("{table}: amounts of a suspicious customer id");
     let customer = frame
         .column("customer")
@@ -251,18 +247,16 @@ fn net_amounts(frame: &DataFrame, flagged: &[usize], table: &str) -> Result<Shar
         }
     }
     let total = total as f64 / MICROS;
-    Ok(Shares {
-        shares: own
-            .into_iter()
-            .map(|o| {
-                if total.abs() > 0.0 {
-                    o as f64 / MICROS / total
-                } else {
-                    0.0
-                }
-            })
-            .collect(),
-    })
+    Ok(own
+        .into_iter()
+        .map(|o| {
+            if total.abs() > 0.0 {
+                o as f64 / MICROS / total
+            } else {
+                0.0
+            }
+        })
+        .collect())
 }
 
 /// The distinct customer ids of a table (blank cells left out), in no particular order.

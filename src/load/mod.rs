@@ -255,12 +255,6 @@ fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
     }
 }
 
-/// Customer ids as written, blank cells None; the ids a table lists as missing are dropped when
-/// the customers are indexed.
-fn ids(raw: &RawFile, name: &str) -> Result<Vec<Option<String>>> {
-    parse::text(raw, name)
-}
-
 fn optional_text(raw: &RawFile, name: &Option<String>) -> Result<Option<Vec<Option<String>>>> {
     name.as_deref().map(|n| parse::text(raw, n)).transpose()
 }
@@ -517,7 +511,8 @@ fn customer_frame(
     spec: &CustomersInput,
     quality: &mut DataQuality,
 ) -> Result<DataFrame> {
-    let id = ids(raw, &spec.customer_id)?;
+    // Ids as written; the ones a table lists as missing go when the customers are indexed.
+    let id = parse::text(raw, &spec.customer_id)?;
     let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
     let mut columns = vec![Column::new("customer_id".into(), id)];
     let mut add_f64 =
@@ -615,7 +610,7 @@ fn load_campaigns(
     const TABLE: &str = "campaigns";
     let mut frames = Vec::new();
     for raw in read(job, &spec.source(), TABLE, None, tables, quality)? {
-        let id = ids(&raw, &spec.customer_id)?;
+        let id = parse::text(&raw, &spec.customer_id)?;
         let keep: Vec<bool> = id.iter().map(Option::is_some).collect();
         let mut columns = vec![
             Column::new("customer_id".into(), id),
@@ -659,7 +654,7 @@ fn load_events(
     const TABLE: &str = "events";
     let mut frames = Vec::new();
     for raw in read(job, &spec.source(), TABLE, None, tables, quality)? {
-        let id = ids(&raw, &spec.customer_id)?;
+        let id = parse::text(&raw, &spec.customer_id)?;
         let times = parse::datetimes(
             &raw,
             &spec.timestamp,
