@@ -18,7 +18,6 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PolarsContext, Result};
-use crate::RunResult;
 
 /// The row of customers who are only in the current run.
 pub const NEW_CUSTOMER: &str = "New customer";
@@ -189,10 +188,7 @@ struct ClusterHead {
 }
 
 fn input(path: &Path, message: impl Into<String>) -> Error {
-    Error::Input {
-        path: path.to_path_buf(),
-        message: message.into(),
-    }
+    Error::file(path.to_path_buf(), message.into())
 }
 
 impl Snapshot {
@@ -248,32 +244,6 @@ impl Snapshot {
             titles,
             rule_sets,
         })
-    }
-
-    /// The run in memory, as its report folder will hold it.
-    pub fn of_run(run: &RunResult, folder: &Path) -> Snapshot {
-        let segments = run.primary_segments();
-        let names = crate::report::segment_names(run, &segments);
-        Snapshot {
-            folder: folder.to_path_buf(),
-            job: run.job.name.clone(),
-            as_of: run.as_of.to_string(),
-            primary: format!("{:?}", run.job.primary).to_lowercase(),
-            customer_ids: run.features.customer_ids.clone(),
-            titles: first_title_per_segment(&segments, &names),
-            segments,
-            rule_sets: run
-                .rules
-                .sets
-                .iter()
-                .map(|set| RuleColumn {
-                    column: set.column_name(),
-                    title: set.title.clone(),
-                    order: set.segments.iter().map(|s| s.name.clone()).collect(),
-                    labels: set.labels.clone(),
-                })
-                .collect(),
-        }
     }
 
     fn rule_set(&self, column: &str) -> Option<&RuleColumn> {
@@ -358,7 +328,7 @@ fn check_ids(ids: &[String], path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn first_title_per_segment(segments: &[String], names: &[String]) -> BTreeMap<String, String> {
+pub fn first_title_per_segment(segments: &[String], names: &[String]) -> BTreeMap<String, String> {
     let mut titles = BTreeMap::new();
     for (segment, name) in segments.iter().zip(names) {
         titles
@@ -817,67 +787,12 @@ impl Comparison {
 // A run against its previous run, and two report folders
 // ------------------------------------------------------------------------------------------------
 
-/// `run` (to be written to `folder`) against the report in `previous_folder`. The clusters are
-/// matched through the previous run's model.json when it can read this run's features and the
-/// previous `segment` column holds its k-means clusters; otherwise by customer overlap, and a
-/// note says why.
-pub fn since_run(previous_folder: &Path, run: &RunResult, folder: &Path) -> Result<Comparison> {
-    let previous = Snapshot::read(previous_folder)?;
-    let current = Snapshot::of_run(run, folder);
-    let (view, why_not) = match model_view(&previous, run) {
-        Ok(view) => (Some(view), None),
-        Err(reason) => (None, Some(reason)),
-    };
-    let mut comparison = compare(&previous, &current, view);
-    if let Some(reason) = why_not {
-        comparison
-            .notes
-            .push(format!("Clusters matched by customer overlap: {reason}."));
-    }
-    Ok(comparison)
-}
-
-/// The previous run's segment of every current customer under its saved model.
-fn model_view(previous: &Snapshot, run: &RunResult) -> std::result::Result<Vec<String>, String> {
-    if previous.primary != "kmeans" {
-        return Err(format!(
-            "the previous run's segments are {} clusters, and model.json holds the k-means centroids",
-            previous.primary
-        ));
-    }
-    let path = previous.folder.join("model.json");
-    let model = crate::model::SavedModel::load(&path).map_err(|e| e.to_string())?;
-    let view = crate::apply::view(&model, &run.features)
-        .map_err(|e| format!("the previous model could not read this run's features ({e})"))?;
-    Ok(view
-        .clusters
-        .iter()
-        .map(|c| crate::label::cluster_name(Some(*c)))
-        .collect())
-}
-
 /// Two report folders (`segmenta compare`): the clusters are matched by customer overlap, as
 /// the current features are not at hand.
 pub fn compare_folders(previous: &Path, current: &Path) -> Result<Comparison> {
     let previous = Snapshot::read(previous)?;
     let current = Snapshot::read(current)?;
     Ok(compare(&previous, &current, None))
-}
-
-/// Where `segmenta compare` writes by default: beside the current report, in
-/// `<job folder>/<current as-of>-vs-<previous as-of>/` (not a date, so no later run mistakes it
-/// for a run of its own).
-pub fn default_output(comparison: &Comparison) -> PathBuf {
-    let current = std::fs::canonicalize(&comparison.current.folder)
-        .unwrap_or_else(|_| comparison.current.folder.clone());
-    let parent = current
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    parent.join(format!(
-        "{}-vs-{}",
-        comparison.current.as_of, comparison.previous.as_of
-    ))
 }
 
 #[cfg(test)]

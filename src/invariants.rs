@@ -70,7 +70,7 @@ impl fmt::Display for Passed<'_> {
 }
 
 fn failed(message: String) -> Error {
-    Error::Invariant(message)
+    Error::Inconsistent(message)
 }
 
 /// Every customer index any table uses lies inside the id list, and every id is used by a row.
@@ -329,7 +329,7 @@ mod tests {
         let twice = table(&["A", "B", "B"], &[1.0, 2.0, 3.25]);
         for bad in [lost, twice] {
             let err = check_features(&expected(3, 6_250_000), &bad).unwrap_err();
-            assert!(matches!(err, Error::Invariant(_)), "{err}");
+            assert!(matches!(err, Error::Inconsistent(_)), "{err}");
         }
     }
 

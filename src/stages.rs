@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{output_error, Error, PolarsContext, Result};
 use crate::features::{Feature, FeatureGroup, FeatureKind, FeatureTable, Impute, PurchaseFacts};
-use crate::job::Job;
+use crate::job::{Job, JobError};
 use crate::load::DataQuality;
 use crate::pipeline::{self, Described, Discovery, RunOptions, RunResult, Stopwatch};
 use crate::rules::RuleResults;
@@ -59,30 +59,29 @@ pub struct EmbeddedJob {
 impl EmbeddedJob {
     /// Reads and checks a job file, keeping its text.
     pub fn read(path: &Path) -> Result<(Job, EmbeddedJob)> {
-        let mut job = Job::from_file(path)?;
-        let toml = std::fs::read_to_string(path).map_err(|e| Error::Job {
-            path: path.to_path_buf(),
-            message: format!("cannot read it: {e}"),
-        })?;
-        job.base_dir = absolute(&job.base_dir);
+        let job = Job::from_file(path)?;
+        let toml = std::fs::read_to_string(path)
+            .map_err(|e| Error::job(path, JobError::Unreadable(e.to_string())))?;
+        let base_dir = absolute(job.base_dir());
+        let job = job.with_base_dir(base_dir.clone());
         let embedded = EmbeddedJob {
             path: path.to_path_buf(),
-            base_dir: job.base_dir.clone(),
+            base_dir,
             toml,
         };
         Ok((job, embedded))
     }
 
     fn job(&self, stage_file: &Path) -> Result<Job> {
-        let mut job = Job::from_toml(&self.toml).map_err(|message| Error::Input {
-            path: stage_file.to_path_buf(),
-            message: format!(
-                "the job embedded from {} no longer parses: {message}",
-                self.path.display()
-            ),
-        })?;
-        job.base_dir = self.base_dir.clone();
-        Ok(job)
+        Job::from_toml(&self.toml, &self.base_dir).map_err(|message| {
+            Error::file(
+                stage_file,
+                format!(
+                    "the job embedded from {} no longer parses: {message}",
+                    self.path.display()
+                ),
+            )
+        })
     }
 }
 
@@ -261,14 +260,11 @@ fn require(data: &StageData, source: &Path, accepted: &[Stage], verb: &str) -> R
         return Ok(());
     }
     let wanted: Vec<&str> = accepted.iter().map(|s| s.verb()).collect();
-    Err(Error::Input {
-        path: source.to_path_buf(),
-        message: format!(
+    Err(Error::file(source.to_path_buf(), format!(
             "this file was written by `{}`; `{verb}` reads the output of `{}`",
             data.stage().verb(),
             wanted.join("` or `")
-        ),
-    })
+        )))
 }
 
 /// Column names of the per-customer facts the rules are computed from.
@@ -410,10 +406,7 @@ fn probability_column(component: usize) -> String {
 
 /// Reads a stage file written by any stage verb.
 pub fn read(path: &Path) -> Result<StageData> {
-    let input_error = |message: String| Error::Input {
-        path: path.to_path_buf(),
-        message,
-    };
+    let input_error = |message: String| Error::file(path.to_path_buf(), message);
     let file =
         std::fs::File::open(path).map_err(|e| input_error(format!("cannot open it: {e}")))?;
     let mut reader = ParquetReader::new(file);
@@ -512,21 +505,13 @@ impl StageFile<'_> {
     }
 
     fn column(&self, name: &str) -> Result<&Column> {
-        self.frame.column(name).map_err(|_| Error::Input {
-            path: self.path.to_path_buf(),
-            message: format!(
+        self.frame.column(name).map_err(|_| Error::file(self.path.to_path_buf(), format!(
                 "column '{name}' is missing; the stage verbs need every column they wrote"
-            ),
-        })
+            )))
     }
 
     fn cell_error(&self, column: &str, row: usize, message: &str) -> Error {
-        Error::Cell {
-            path: self.path.to_path_buf(),
-            column: column.to_string(),
-            row: row + 1,
-            message: message.to_string(),
-        }
+        Error::cell(self.path.to_path_buf(), column.to_string(), row + 1, message.to_string())
     }
 
     fn customer_ids(&self) -> Result<Vec<String>> {
@@ -566,10 +551,7 @@ impl StageFile<'_> {
         let column = self
             .column(name)?
             .cast(&DataType::Float64)
-            .map_err(|_| Error::Input {
-                path: self.path.to_path_buf(),
-                message: format!("column '{name}' should hold numbers"),
-            })?;
+            .map_err(|_| Error::file(self.path.to_path_buf(), format!("column '{name}' should hold numbers")))?;
         let values = column.f64().context(format!(
             "{}: column '{name}' as numbers",
             self.path.display()

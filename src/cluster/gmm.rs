@@ -65,14 +65,14 @@ impl MixtureModel {
             .map(|j| {
                 let covariance = self.covariances.slice(s![j, .., ..]);
                 let lower = covariance.cholesky().map_err(|e| {
-                    Error::Data(format!(
+                    Error::data(format!(
                         "Gaussian mixture component {j} has a covariance that is not positive definite ({e})"
                     ))
                 })?;
                 let log_det: f64 = lower.diag().iter().map(|v| 2.0 * v.ln()).sum();
                 let whitening = lower
                     .solve_triangular(&Array2::eye(d), UPLO::Lower)
-                    .map_err(|e| Error::Data(format!("Gaussian mixture component {j}: {e}")))?;
+                    .map_err(|e| Error::data(format!("Gaussian mixture component {j}: {e}")))?;
                 Ok(Component {
                     log_constant: self.weights[j].ln()
                         - 0.5 * log_det
@@ -339,7 +339,7 @@ pub fn discover(x: ArrayView2<f64>, options: &GmmOptions) -> Result<GmmResult> {
         hi
     };
     if lo > hi {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "the Gaussian mixture cannot fit k = {lo}: {} customers over {} features allow at most k = {most}",
             fit_data.nrows(),
             x.ncols()
@@ -358,7 +358,7 @@ pub fn discover(x: ArrayView2<f64>, options: &GmmOptions) -> Result<GmmResult> {
         models.push(model);
     }
     let Some((index, mut reason)) = choose_k(&scores) else {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "the Gaussian mixture could not be fitted for any k in {lo}..={hi}: {}",
             scores
                 .iter()

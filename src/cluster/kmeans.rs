@@ -108,7 +108,7 @@ pub fn fit(
         .max_iterations(300)
         .seed(seed)
         .fit_with_labels(x)
-        .map_err(|e| Error::Data(format!("k-means with k = {k} failed: {e}")))?;
+        .map_err(|e| Error::data(format!("k-means with k = {k} failed: {e}")))?;
     let (centroids, labels) = renumber_by_size(model.centroids().clone(), labels);
     Ok((centroids, labels, model.inertia()))
 }
@@ -220,7 +220,7 @@ fn fit_with_agreement(x: ArrayView2<f64>, k: usize, runs: usize, seed: u64) -> R
         .max_iterations(300)
         .seed(seed)
         .fit_restarts(x)
-        .map_err(|e| Error::Data(format!("k-means with k = {k} failed: {e}")))?;
+        .map_err(|e| Error::data(format!("k-means with k = {k} failed: {e}")))?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let best = (0..fits.len())
         .min_by(|&a, &b| fits[a].0.inertia().total_cmp(&fits[b].0.inertia()))
@@ -250,12 +250,12 @@ fn k_bounds(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<(usize, usize
         format!("{n} customers ({distinct} with different features)")
     };
     if distinct < 2 {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "all {n} customers have identical features; there is nothing to cluster — check that the inputs map the right columns, or add customers whose purchases differ"
         )));
     }
     if n < 3 {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "there are only {n} customers; there is nothing to cluster — two segments need at least 3 customers, so that a segment is more than one customer on its own"
         )));
     }
@@ -263,12 +263,12 @@ fn k_bounds(x: ArrayView2<f64>, options: &KmeansOptions) -> Result<(usize, usize
     let mut warnings = Vec::new();
     let range = match options.fixed_k {
         Some(0) => {
-            return Err(Error::Data(
-                "[discovery] k = 0: k must be at least 1 (or \"auto\")".into(),
+            return Err(Error::data(
+                "[discovery] k = 0: k must be at least 1 (or \"auto\")",
             ))
         }
         Some(k) if k > most => {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "[discovery] k = {k}, but the data has only {rows}: k-means can form at most {most} segments here (k must stay below the number of customers and at most the number of different ones) — set k to at most {most}, or k = \"auto\""
             )))
         }

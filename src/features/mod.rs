@@ -190,6 +190,46 @@ fn unique_names(features: &mut [Feature]) {
     }
 }
 
+/// The run's as-of date: the one asked for on the command line, else the job's, else the day
+/// after the latest transaction, else today (a pre-aggregated table carries its own recency, so
+/// there its as-of date only names the report).
+pub fn resolve_as_of(
+    asked: Option<NaiveDate>,
+    job_as_of: Option<NaiveDate>,
+    inputs: &Inputs,
+) -> NaiveDate {
+    asked
+        .or(job_as_of)
+        .or_else(|| default_as_of(inputs))
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// The per-customer feature table every verb starts from; no customer at all is an error.
+pub fn for_customers(
+    inputs: &Inputs,
+    as_of: NaiveDate,
+    options: &FeatureOptions,
+) -> Result<FeatureTable> {
+    let table = build(inputs, as_of, options)?;
+    if table.is_empty() {
+        let dropped: Vec<String> = inputs
+            .quality
+            .dropped
+            .iter()
+            .map(|(reason, rows)| format!("{reason}: {rows} rows"))
+            .collect();
+        let why = if dropped.is_empty() {
+            String::new()
+        } else {
+            format!(" — every row was dropped ({})", dropped.join("; "))
+        };
+        return Err(crate::Error::data(format!(
+            "the inputs hold no customers{why}"
+        )));
+    }
+    Ok(table)
+}
+
 /// The as-of date a job uses when none is given: the day after the latest transaction.
 pub fn default_as_of(inputs: &Inputs) -> Option<NaiveDate> {
     aggregate::latest_transaction_day(inputs).map(|day| day_to_date(day + 1))

@@ -350,7 +350,7 @@ impl Preparation {
                     matrix.column_mut(j).fill(column.apply(Some(0.0), None));
                     continue;
                 }
-                return Err(Error::Data(format!(
+                return Err(Error::data(format!(
                     "the data has no feature '{}' that the fitted preparation needs",
                     column.name
                 )));
@@ -406,7 +406,7 @@ pub fn observations_word(trials: Option<&str>) -> &'static str {
 fn no_feature_left(table: &FeatureTable, dropped: &[DroppedColumn]) -> Error {
     let n = table.len();
     if n == 1 {
-        return Error::Data(format!(
+        return Error::data(format!(
             "the data holds only 1 customer ('{}'); there is nothing to cluster — segments need at least 3 customers; check the input files and the as_of date",
             table.customer_ids[0]
         ));
@@ -419,7 +419,7 @@ fn no_feature_left(table: &FeatureTable, dropped: &[DroppedColumn]) -> Error {
         .map(|f| f.name.as_str())
         .collect();
     if varying.is_empty() {
-        return Error::Data(format!(
+        return Error::data(format!(
             "all {n} customers have identical features; there is nothing to cluster — every feature has the same value for everyone (check that the inputs map the right columns, or add customers whose purchases differ)"
         ));
     }
@@ -428,7 +428,7 @@ fn no_feature_left(table: &FeatureTable, dropped: &[DroppedColumn]) -> Error {
         .filter(|d| varying.contains(&d.name.as_str()))
         .map(|d| format!("{} ({})", d.name, d.reason))
         .collect();
-    Error::Data(format!(
+    Error::data(format!(
         "no usable feature is left for clustering: every feature is constant, missing or excluded; the ones that vary were removed: {} — keep at least one of them out of [features] exclude and give its group a weight above 0",
         reasons.join(", ")
     ))

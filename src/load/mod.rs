@@ -218,10 +218,10 @@ fn read(
             files
         }
         (None, None) => {
-            return Err(crate::error::Error::Job {
-                path: job.base_dir.clone(),
-                message: format!("[inputs.{table}] needs `path` or `query`"),
-            })
+            return Err(crate::error::Error::internal(
+                format!("[inputs.{table}]"),
+                "neither `path` nor `query`, in a job whose parsing requires one",
+            ))
         }
     };
     Ok(files)
@@ -440,11 +440,10 @@ fn transaction_amounts(raw: &RawFile, spec: &TransactionsInput) -> Result<Int64C
         return money(raw, amount, parse::number_column(raw, amount)?);
     }
     let (Some(q), Some(p)) = (&spec.quantity, &spec.unit_price) else {
-        // Job::from_file validates this; a job built in code may not have been.
-        return Err(crate::error::Error::Job {
-            path: raw.path.clone(),
-            message: "[inputs.transactions] needs `amount`, or `quantity` and `unit_price`".into(),
-        });
+        return Err(crate::error::Error::internal(
+            "[inputs.transactions]",
+            "no `amount` nor `quantity` and `unit_price`, in a job whose parsing requires them",
+        ));
     };
     let product = &parse::number_column(raw, q)? * &parse::number_column(raw, p)?;
     money(raw, &format!("{q} × {p}"), product)
@@ -458,14 +457,9 @@ fn money(raw: &RawFile, column: &str, values: Float64Chunked) -> Result<Int64Chu
         .position(|v| v.is_some_and(|v| v.is_nan() || v.abs() > MAX_LINE_AMOUNT))
     {
         let value = values.get(row).unwrap_or(f64::NAN);
-        return Err(crate::error::Error::Cell {
-            path: raw.path.clone(),
-            column: column.to_string(),
-            row: row + 1,
-            message: format!(
+        return Err(crate::error::Error::cell(raw.path.clone(), column.to_string(), row + 1, format!(
                 "the amount {value:e} is beyond ±{MAX_LINE_AMOUNT:e} per line; an export error (a wrong column, an id or a sentinel such as 99999999999 read as money), not a purchase"
-            ),
-        });
+            )));
     }
     Ok(
         values.apply_nonnull_values_generic::<Int64Type, _, _>(DataType::Int64, |v| {
@@ -743,7 +737,7 @@ fn index_customers(
     ids.sort_unstable();
     ids.dedup();
     if ids.len() > u32::MAX as usize {
-        return Err(crate::error::Error::Data(format!(
+        return Err(crate::error::Error::data(format!(
             "{} customers are more than segmenta handles in one run ({})",
             ids.len(),
             u32::MAX

@@ -43,12 +43,7 @@ fn as_text(raw: &RawFile, name: &str) -> Result<StringChunked> {
 }
 
 fn cell_error(raw: &RawFile, name: &str, index: usize, message: String) -> Error {
-    Error::Cell {
-        path: raw.path.clone(),
-        column: name.to_string(),
-        row: index + 1,
-        message,
-    }
+    Error::cell(raw.path.clone(), name.to_string(), index + 1, message)
 }
 
 /// Trimmed text; blank cells become None.

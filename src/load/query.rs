@@ -37,7 +37,7 @@ impl Tables {
         let used = referenced_tables(query, &origin)?;
         let declared: Vec<&str> = job.tables.keys().map(String::as_str).collect();
         if let Some(unknown) = used.iter().find(|name| !declared.contains(&name.as_str())) {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "{origin}: unknown table `{unknown}`{}; the job declares {}",
                 crate::job::suggest(unknown, &declared),
                 declared
@@ -55,7 +55,7 @@ impl Tables {
         let frame = context
             .execute(query)
             .and_then(LazyFrame::collect)
-            .map_err(|e| Error::Data(format!("{origin}: {}", sql_message(&e))))?;
+            .map_err(|e| Error::data(format!("{origin}: {}", sql_message(&e))))?;
         log::debug!("    {origin}: {} rows from {}", frame.height(), used.len());
         Ok(RawFile {
             path: PathBuf::from(origin),
@@ -89,9 +89,9 @@ impl Tables {
 /// The tables a query reads (its CTEs left out); a syntax error is an error naming the input.
 fn referenced_tables(query: &str, origin: &str) -> Result<BTreeSet<String>> {
     let statements = Parser::parse_sql(&GenericDialect {}, query)
-        .map_err(|e| Error::Data(format!("{origin}: SQL syntax error: {e}")))?;
+        .map_err(|e| Error::data(format!("{origin}: SQL syntax error: {e}")))?;
     if statements.len() != 1 {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "{origin}: expected one SELECT statement, found {}",
             statements.len()
         )));

@@ -193,8 +193,5 @@ fn parse_separator(path: &Path, text: &str) -> Result<u8> {
 }
 
 pub fn input_error(path: &Path, message: String) -> Error {
-    Error::Input {
-        path: path.to_path_buf(),
-        message,
-    }
+    Error::file(path.to_path_buf(), message)
 }

@@ -7,7 +7,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::html::percent;
-use crate::apply::Applied;
+use crate::model::Applied;
 use crate::drift::Drift;
 use crate::error::{PolarsContext, Result};
 use crate::label::cluster_name;
@@ -15,9 +15,7 @@ use crate::label::cluster_name;
 const TEMPLATE: &str = include_str!("applied.html");
 
 pub fn write(applied: &Applied, output_root: &Path) -> Result<PathBuf> {
-    let folder = output_root
-        .join(&applied.job.name)
-        .join(format!("{}-applied", applied.as_of));
+    let folder = crate::layout::applied_folder(output_root, &applied.job.name, applied.as_of);
     super::write_folder(&folder, |dir| {
         super::export::write_frame(frame(applied)?, dir)?;
         super::write_json(&dir.join("drift.json"), &applied.drift)?;

@@ -32,7 +32,7 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
     let cells: Vec<Option<String>> = (0..n).map(|i| run.rules.rfm.cell(i)).collect();
 
     let segments = run.primary_segments();
-    let names = segment_names(run, &segments);
+    let names = run.segment_titles(&segments);
     let mut columns = vec![
         Column::new("customer_id".into(), &run.features.customer_ids),
         Column::new("segment".into(), segments),
@@ -72,20 +72,6 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         columns.push(Column::new(set.column_name().into(), &set.labels));
     }
     DataFrame::new_infer_height(columns).context("building the assignment table")
-}
-
-/// Each customer's segment in plain words, the name its card carries.
-pub(crate) fn segment_names(run: &RunResult, segments: &[String]) -> Vec<String> {
-    let titles: std::collections::HashMap<&str, &str> = run
-        .primary_labelling()
-        .clusters
-        .iter()
-        .map(|c| (c.name.as_str(), c.title.as_str()))
-        .collect();
-    segments
-        .iter()
-        .map(|s| titles.get(s.as_str()).copied().unwrap_or(s).to_string())
-        .collect()
 }
 
 /// The Gaussian mixture's columns: the most probable component, its probability, and the

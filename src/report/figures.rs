@@ -10,7 +10,7 @@ use crate::label::Labelling;
 use crate::RunResult;
 
 fn chart_error(e: charts::ChartError) -> crate::Error {
-    crate::Error::Data(format!("drawing a chart: {e}"))
+    crate::Error::data(format!("drawing a chart: {e}"))
 }
 
 fn bars(labelling: &Labelling) -> Vec<charts::ClusterBar> {

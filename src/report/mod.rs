@@ -20,11 +20,9 @@ use std::path::{Path, PathBuf};
 pub use applied::write as write_applied;
 pub use compared::write as write_comparison;
 pub use export::assignments_frame;
-pub(crate) use export::segment_names;
 pub use html::{count, money, percent};
 
 use crate::error::{output_error, Result};
-use crate::model::SavedModel;
 use crate::RunResult;
 
 pub struct ChartFile {
@@ -34,7 +32,7 @@ pub struct ChartFile {
 }
 
 pub fn write(run: &RunResult, output_root: &Path) -> Result<PathBuf> {
-    let final_dir = crate::pipeline::report_folder(output_root, &run.job, run.as_of);
+    let final_dir = crate::layout::report_folder(output_root, &run.job.name, run.as_of);
     write_folder(&final_dir, |dir| write_into(run, dir))?;
     Ok(final_dir)
 }
@@ -79,10 +77,7 @@ fn refuse_links(folders: &[&Path]) -> Result<()> {
             let target = std::fs::read_link(folder)
                 .map(|t| format!(" (to {})", t.display()))
                 .unwrap_or_default();
-            return Err(crate::error::Error::Output {
-                path: folder.to_path_buf(),
-                message: format!("is a symbolic link{target}; reports are written only into real folders inside the output folder — remove the link or choose another --output"),
-            });
+            return Err(crate::error::Error::output(folder.to_path_buf(), format!("is a symbolic link{target}; reports are written only into real folders inside the output folder — remove the link or choose another --output")));
         }
     }
     Ok(())
@@ -191,7 +186,7 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     };
     let summary = summary::build(run);
     write_json(&dir.join("summary.json"), &summary)?;
-    write_json(&dir.join("model.json"), &SavedModel::from_run(run))?;
+    write_json(&dir.join(crate::layout::MODEL_FILE), &run.saved_model())?;
     export::write(run, dir)?;
     export::write_segments(run, dir)?;
     html::write(run, dir, &charts, migration.as_ref())?;
@@ -306,7 +301,7 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
     }
     log.push_str(&format!(
         "\n[settings]\n{}\n",
-        toml::to_string(&run.job).unwrap_or_default()
+        toml::to_string(&*run.job).unwrap_or_default()
     ));
     std::fs::write(path, log).map_err(|e| output_error(path, e))
 }

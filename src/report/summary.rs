@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apply::DriftSince;
+use crate::model::DriftSince;
 use crate::cluster::gmm::{self, GmmScore};
 use crate::cluster::KScore;
 use crate::compare::Comparison;

@@ -78,7 +78,7 @@ pub fn columns_used(when: &str) -> Vec<String> {
 pub fn parse(condition: &Condition, columns: &[&str]) -> Result<Expr> {
     check_syntax(condition)?;
     let expr = polars::sql::sql_expr(condition.when).map_err(|e| {
-        Error::Data(format!(
+        Error::data(format!(
             "{}: cannot use `{}`: {}",
             condition.origin,
             condition.when,
@@ -105,7 +105,7 @@ pub fn parse(condition: &Condition, columns: &[&str]) -> Result<Expr> {
     Ok(expr)
 }
 
-fn check_syntax(condition: &Condition) -> Result<()> {
+pub fn check_syntax(condition: &Condition) -> Result<()> {
     let dialect = GenericDialect {};
     let end = condition.when.chars().count() + 1;
     let tokens = Tokenizer::new(&dialect, condition.when)
@@ -203,7 +203,7 @@ fn pointed(condition: &Condition, message: &str, column: Option<usize>, width: u
             "^".repeat(width.max(1))
         ));
     }
-    Error::Data(out)
+    Error::data(out)
 }
 
 /// A condition must say yes or no for each customer: `r_score AND 'x'` or `monetary + 1` is an
@@ -252,7 +252,7 @@ fn evaluation_error(conditions: &[Condition], error: PolarsError) -> Error {
         .iter()
         .map(|c| format!("  {} — `{}`", c.origin, c.when))
         .collect();
-    Error::Data(format!(
+    Error::data(format!(
         "the conditions cannot be evaluated ({}); check that numbers are compared with numbers and names with quoted text:\n{}",
         strip_polars_prefix(&error.to_string()),
         listed.join("\n")

@@ -177,13 +177,13 @@ pub fn presets(options: &RuleOptions, base_dir: &Path) -> Result<Vec<Preset>> {
     let mut names = std::collections::HashSet::new();
     for p in &presets {
         if !names.insert(p.name.as_str()) {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "[rules] presets: '{}' is listed twice",
                 p.name
             )));
         }
         if p.kind() == PresetKind::ScoreMap && p.bins != options.scoring.bins {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "rule preset {} is a map for {} scores, but [rules.scoring] bins = {}; use a map written for {} scores (`bins = {}` in its file)",
                 p.name, p.bins, options.scoring.bins, options.scoring.bins, options.scoring.bins
             )));
@@ -193,14 +193,29 @@ pub fn presets(options: &RuleOptions, base_dir: &Path) -> Result<Vec<Preset>> {
         let Some(p) = presets.iter().find(|p| &p.name == key) else {
             let mut candidates = vec!["presets", "scoring", "custom", "custom_default"];
             candidates.extend(presets.iter().map(|p| p.name.as_str()));
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "[rules] unknown key `{key}`{}; besides presets, scoring, custom and custom_default, [rules] takes one table per preset in use to change its thresholds",
                 crate::job::suggest(key, &candidates)
             )));
         };
-        p.thresholds_with(Some(value)).map_err(Error::Data)?;
+        p.thresholds_with(Some(value)).map_err(Error::data)?;
     }
     Ok(presets)
+}
+
+/// The job's rules checked before any data is read: every preset is found and parses, every
+/// threshold table names a preset in use and thresholds it has, and every custom condition
+/// parses. Conditions name columns that only the data shows, so those are checked when applied.
+pub fn check_options(options: &RuleOptions, base_dir: &Path) -> Result<()> {
+    presets(options, base_dir)?;
+    for (i, rule) in options.custom.iter().enumerate() {
+        conditions::check_syntax(&conditions::Condition {
+            segment: &rule.name,
+            when: &rule.when,
+            origin: format!("[[rules.custom]] rule {} '{}'", i + 1, rule.name),
+        })?;
+    }
+    Ok(())
 }
 
 pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Result<RuleResults> {
@@ -233,14 +248,14 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
         }
         let set = match preset.kind() {
             PresetKind::ScoreMap => {
-                let map = ScoreMap::new(preset).map_err(Error::Data)?;
+                let map = ScoreMap::new(preset).map_err(Error::data)?;
                 let set = score_map_set(preset, &map, &rfm);
                 first_map.get_or_insert(map);
                 set
             }
             PresetKind::Conditions => {
                 let overrides = options.thresholds.get(&preset.name);
-                let thresholds = preset.thresholds_with(overrides).map_err(Error::Data)?;
+                let thresholds = preset.thresholds_with(overrides).map_err(Error::data)?;
                 let (set, unknown) = table::conditions_set(&frame, preset, thresholds)?;
                 warnings.extend(unknown);
                 set

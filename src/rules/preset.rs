@@ -98,7 +98,7 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<Preset> {
         None => {
             let path = base_dir.join(name_or_path);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                Error::Data(format!(
+                Error::data(format!(
                     "[rules] presets: '{name_or_path}' is neither a built-in preset ({}{}) nor a readable file ({e})",
                     built_in_names().join(", "),
                     crate::job::suggest(name_or_path, &built_in_names()),
@@ -108,10 +108,10 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<Preset> {
         }
     };
     let preset: Preset =
-        toml::from_str(&text).map_err(|e| Error::Data(format!("{origin}: {e}")))?;
+        toml::from_str(&text).map_err(|e| Error::data(format!("{origin}: {e}")))?;
     preset
         .check()
-        .map_err(|message| Error::Data(format!("{origin}: {message}")))?;
+        .map_err(|message| Error::data(format!("{origin}: {message}")))?;
     Ok(preset)
 }
 

@@ -73,7 +73,7 @@ pub fn conditions_set(
     let mut with_thresholds = frame.clone();
     for (name, value) in &thresholds {
         if frame.column(name).is_ok() {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "rule preset {}: threshold `{name}` has the name of a column; rename it",
                 preset.name
             )));

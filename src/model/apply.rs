@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::features::FeatureTable;
 use crate::job::Job;
 use crate::model::SavedModel;
-use crate::pipeline::RunOptions;
 use crate::rules::rfm::ScoreScale;
 
 pub struct Applied {
@@ -99,10 +98,12 @@ pub fn drift_since(model_path: &std::path::Path, table: &FeatureTable) -> Result
     })
 }
 
-pub fn apply(model: &SavedModel, job: &Job, options: &RunOptions) -> Result<Applied> {
+/// The customers of `job`'s data as of `as_of` (else the job's date, else the day after its
+/// latest transaction), assigned with `model`.
+pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<Applied> {
     let inputs = crate::load::load(job)?;
-    let as_of = crate::pipeline::resolve_as_of(job, options, &inputs)?;
-    let table = crate::pipeline::customer_features(job, &inputs, as_of)?;
+    let as_of = crate::features::resolve_as_of(as_of, job.as_of(), &inputs);
+    let table = crate::features::for_customers(&inputs, as_of, &job.features)?;
     let ModelView {
         matrix,
         clusters,
@@ -155,7 +156,7 @@ fn centroids(model: &SavedModel, columns: usize) -> Result<Array2<f64>> {
     let rows = model.kmeans.centroids.len();
     let flat: Vec<f64> = model.kmeans.centroids.iter().flatten().copied().collect();
     Array2::from_shape_vec((rows, columns), flat).map_err(|_| {
-        Error::Data(format!(
+        Error::data(format!(
             "the model's {rows} centroids do not have the {columns} columns of its preparation; the model file is damaged"
         ))
     })

@@ -1,28 +1,37 @@
-//! A discovery job from input files to report: the stages wired in order.
+//! A discovery job from input files to everything it found: the stages wired in order, then
+//! the drift since the baseline model and who moved since the previous run. The report is
+//! written from the [`RunResult`] (`crate::run` does both).
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+mod check;
+mod migrations;
+mod result;
+mod stopwatch;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use crate::apply::{self, DriftSince};
 use crate::cluster::{
-    dbscan, gmm, kmeans, DbscanOptions, DbscanResult, GmmOptions, GmmResult, KmeansOptions,
-    KmeansResult,
+    dbscan, gmm, kmeans, DbscanOptions, GmmOptions, GmmResult, KmeansOptions, KmeansResult,
 };
-use crate::compare::{self, Comparison};
-use crate::error::{Error, Result};
+use crate::compare::Comparison;
+use crate::error::Result;
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
 use crate::job::{Job, Primary};
-use crate::label::{self, Agreement, Labelling};
+use crate::label;
 use crate::load::{self, DataQuality};
+use crate::model::{self, DriftSince};
 use crate::rules::{self, RuleResults};
+use crate::{cluster::DbscanResult, layout};
+
+pub use check::{check, CheckReport};
+pub use result::{ReferenceAgreement, RunResult};
+pub use stopwatch::Stopwatch;
 
 pub const DEFAULT_SEED: u64 = 42;
 
+/// What the command line adds to a job: where reports go, the as-of date and seed that override
+/// the job's, and the model to measure drift against.
 pub struct RunOptions {
     pub output_root: PathBuf,
     pub as_of: Option<NaiveDate>,
@@ -33,179 +42,20 @@ pub struct RunOptions {
     pub baseline_model: Option<PathBuf>,
 }
 
-pub struct ReferenceAgreement {
-    pub name: String,
-    pub kmeans: Agreement,
-    pub dbscan: Agreement,
-    pub gmm: Option<Agreement>,
-}
-
-/// Everything a run found; the report is written from it.
-pub struct RunResult {
-    pub job: Job,
-    pub as_of: NaiveDate,
-    pub seed: u64,
-    pub quality: DataQuality,
-    pub features: FeatureTable,
-    pub preparation: Preparation,
-    pub fit_report: FitReport,
-    pub matrix: FeatureMatrix,
-    pub rules: RuleResults,
-    pub kmeans: KmeansResult,
-    pub dbscan: DbscanResult,
-    /// The Gaussian mixture, when the job asks for it (`[discovery] gmm = true`).
-    pub gmm: Option<GmmResult>,
-    pub kmeans_labels: Labelling,
-    /// What separates the k-means segments: R² of every clustered feature, largest first.
-    pub drivers: Vec<label::Driver>,
-    pub dbscan_labels: Labelling,
-    pub gmm_labels: Option<Labelling>,
-    pub reference: Option<ReferenceAgreement>,
-    /// Drift from an earlier run's model (or the one named with `--baseline`).
-    pub drift: Option<DriftSince>,
-    /// Who moved since the job's previous run under the output root, when there is one.
-    pub migrations: Option<Comparison>,
-    /// Seconds per stage, in order.
-    pub timings: Vec<(String, f64)>,
-    pub warnings: Vec<String>,
-}
-
-impl RunResult {
-    /// How closely the Gaussian mixture's components follow the k-means clusters.
-    pub fn mixture_agreement_with_kmeans(&self) -> Option<Agreement> {
-        let g = self.gmm.as_ref()?;
-        let hard: Vec<Option<usize>> = g.labels.iter().map(|c| Some(*c)).collect();
-        Some(label::agreement(&hard, &self.kmeans.labels))
-    }
-
-    /// The profiles of the job's primary segmentation.
-    pub fn primary_labelling(&self) -> &Labelling {
-        match self.job.primary {
-            Primary::Kmeans => &self.kmeans_labels,
-            Primary::Dbscan => &self.dbscan_labels,
-            Primary::Gmm => self.gmm_labels.as_ref().unwrap_or(&self.kmeans_labels),
-        }
-    }
-
-    /// The exported `segment` of every customer, from the job's primary method.
-    pub fn primary_segments(&self) -> Vec<String> {
-        match self.job.primary {
-            Primary::Kmeans => self
-                .kmeans
-                .labels
-                .iter()
-                .map(|c| label::cluster_name(Some(*c)))
-                .collect(),
-            Primary::Dbscan => self
-                .dbscan
-                .labels
-                .iter()
-                .map(|c| label::cluster_name(*c))
-                .collect(),
-            // The job check makes sure the mixture ran when it is primary.
-            Primary::Gmm => self
-                .gmm
-                .iter()
-                .flat_map(|g| g.labels.iter().map(|c| label::component_name(*c)))
-                .collect(),
+impl Default for RunOptions {
+    /// The command line's defaults: reports under `reports/`, the job's own as-of date and seed.
+    fn default() -> Self {
+        RunOptions {
+            output_root: PathBuf::from("reports"),
+            as_of: None,
+            seed: None,
+            quiet: false,
+            baseline_model: None,
         }
     }
 }
 
-/// The stages in run order, so the spinner can name the one that starts when one ends.
-const STAGES: [&str; 9] = [
-    "load", "features", "rules", "prepare", "k-means", "dbscan", "gmm", "label", "compare",
-];
-
-/// Times the stages, logs each one's figures, and shows a spinner naming the running stage on
-/// stderr when it is a terminal (never in a pipe, a log file or `--quiet`).
-pub struct Stopwatch {
-    start: Instant,
-    timings: Vec<(String, f64)>,
-    spinner: ProgressBar,
-}
-
-impl Stopwatch {
-    pub fn new(quiet: bool) -> Stopwatch {
-        let spinner = if !quiet && std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new_spinner();
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
-        spinner.set_message(STAGES[0]);
-        Stopwatch {
-            start: Instant::now(),
-            timings: Vec::new(),
-            spinner,
-        }
-    }
-
-    /// A stopwatch that goes on from the timings of earlier stages (a stage verb's input).
-    pub fn resume(quiet: bool, first_stage: &str, timings: Vec<(String, f64)>) -> Stopwatch {
-        let mut clock = Stopwatch::new(quiet);
-        clock.spinner.set_message(first_stage.to_string());
-        clock.timings = timings;
-        clock
-    }
-
-    /// The seconds of every stage so far, in order.
-    pub fn timings(&self) -> &[(String, f64)] {
-        &self.timings
-    }
-
-    fn lap(&mut self, stage: &str, detail: String) {
-        let seconds = self.start.elapsed().as_secs_f64();
-        let line = match peak_memory_mb() {
-            Some(mb) => {
-                format!("  {stage:<10} {seconds:>7.2} s  {detail} (peak memory {mb:.0} MB)")
-            }
-            None => format!("  {stage:<10} {seconds:>7.2} s  {detail}"),
-        };
-        self.spinner.suspend(|| log::info!("{line}"));
-        if let Some(next) = STAGES
-            .iter()
-            .position(|s| *s == stage)
-            .and_then(|i| STAGES.get(i + 1))
-        {
-            self.spinner.set_message(*next);
-        }
-        self.timings.push((stage.to_string(), seconds));
-        self.start = Instant::now();
-    }
-}
-
-/// The process's peak resident memory so far, in MB (Linux; elsewhere None).
-fn peak_memory_mb() -> Option<f64> {
-    #[cfg(target_os = "linux")]
-    {
-        let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
-        // SAFETY: getrusage fills the struct it is given; it is read only when the call succeeds.
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
-            let usage = unsafe { usage.assume_init() };
-            return Some(usage.ru_maxrss as f64 / 1024.0);
-        }
-    }
-    None
-}
-
-impl Drop for Stopwatch {
-    fn drop(&mut self) {
-        self.spinner.finish_and_clear();
-    }
-}
-
-/// Runs every stage and writes the report; returns the result and the report folder.
-pub fn run(job: &Job, options: &RunOptions) -> Result<(RunResult, PathBuf)> {
-    let result = analyse(job, options)?;
-    let folder = crate::report::write(&result, &options.output_root)?;
-    Ok((result, folder))
-}
-
+/// Every stage of `job`, in order, and what the run found.
 pub fn analyse(job: &Job, options: &RunOptions) -> Result<RunResult> {
     let mut clock = Stopwatch::new(options.quiet);
     let described = describe(job, options, &mut clock)?;
@@ -238,15 +88,16 @@ pub struct Discovery {
 
 /// Stages load and features: the inputs read and aggregated per customer as of the run's date.
 pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Result<Described> {
+    rules::check_options(&job.rules, job.base_dir())?;
     let inputs = load::load(job)?;
     let rows: usize = inputs.quality.rows_read.values().sum();
     clock.lap(
         "load",
         format!("{rows} rows from {} files", inputs.quality.files.len()),
     );
-    let as_of = resolve_as_of(job, options, &inputs)?;
+    let as_of = crate::features::resolve_as_of(options.as_of, job.as_of(), &inputs);
     let expected = crate::invariants::Expected::of_inputs(&inputs, as_of)?;
-    let features = customer_features(job, &inputs, as_of)?;
+    let features = crate::features::for_customers(&inputs, as_of, &job.features)?;
     crate::invariants::check_features(&expected, &features)?;
     clock.lap(
         "features",
@@ -271,7 +122,7 @@ pub fn apply_rules(
     features: &FeatureTable,
     clock: &mut Stopwatch,
 ) -> Result<RuleResults> {
-    let rules = rules::apply(features, &job.rules, &job.base_dir)?;
+    let rules = rules::apply(features, &job.rules, job.base_dir())?;
     clock.lap("rules", format!("{} rule sets", rules.sets.len()));
     Ok(rules)
 }
@@ -298,7 +149,7 @@ pub fn discover(
     let kmeans = kmeans::discover(
         x,
         &KmeansOptions {
-            fixed_k: job.discovery.k.fixed("k")?,
+            fixed_k: job.discovery.k.fixed(),
             k_range: job.discovery.k_range,
             n_runs: job.discovery.n_runs,
             silhouette_sample: job.discovery.silhouette_sample,
@@ -311,7 +162,7 @@ pub fn discover(
         x,
         &DbscanOptions {
             min_points: job.discovery.dbscan_min_points,
-            eps: job.discovery.dbscan_eps.fixed("dbscan_eps")?,
+            eps: job.discovery.dbscan_eps.fixed(),
             sample: job.discovery.dbscan_sample,
             silhouette_sample: job.discovery.silhouette_sample,
             seed,
@@ -458,7 +309,7 @@ pub fn conclude(
         Ok(found) => result.migrations = found,
         Err(warning) => result.warnings.push(warning),
     }
-    result.timings = std::mem::take(&mut clock.timings);
+    result.timings = clock.take_timings();
     Ok(result)
 }
 
@@ -470,11 +321,12 @@ fn migrations_since_previous(
     options: &RunOptions,
     clock: &mut Stopwatch,
 ) -> std::result::Result<Option<Comparison>, String> {
-    let Some(previous) = previous_run_folder(&options.output_root, &run.job, run.as_of) else {
+    let Some(previous) = layout::previous_run_folder(&options.output_root, &run.job.name, run.as_of)
+    else {
         return Ok(None);
     };
-    let folder = report_folder(&options.output_root, &run.job, run.as_of);
-    let c = compare::since_run(&previous, run, &folder)
+    let folder = layout::report_folder(&options.output_root, &run.job.name, run.as_of);
+    let c = migrations::since_run(&previous, run, &folder)
         .map_err(|e| format!("the previous run could not be compared with this one: {e}"))?;
     clock.lap(
         "compare",
@@ -490,54 +342,6 @@ fn migrations_since_previous(
     Ok(Some(c))
 }
 
-/// The report folder of the job's latest run before `as_of` under `output_root`: the folder of
-/// the model [`previous_model`] finds, which also holds that run's assignments.
-fn previous_run_folder(output_root: &Path, job: &Job, as_of: NaiveDate) -> Option<PathBuf> {
-    previous_model(output_root, job, as_of)?
-        .parent()
-        .map(Path::to_path_buf)
-}
-
-/// The per-customer feature table every verb starts from; no customer at all is an error.
-pub(crate) fn customer_features(
-    job: &Job,
-    inputs: &load::Inputs,
-    as_of: NaiveDate,
-) -> Result<FeatureTable> {
-    let table = crate::features::build(inputs, as_of, &job.features)?;
-    if table.is_empty() {
-        let dropped: Vec<String> = inputs
-            .quality
-            .dropped
-            .iter()
-            .map(|(reason, rows)| format!("{reason}: {rows} rows"))
-            .collect();
-        let why = if dropped.is_empty() {
-            String::new()
-        } else {
-            format!(" — every row was dropped ({})", dropped.join("; "))
-        };
-        return Err(Error::Data(format!("the inputs hold no customers{why}")));
-    }
-    Ok(table)
-}
-
-pub(crate) fn resolve_as_of(
-    job: &Job,
-    options: &RunOptions,
-    inputs: &load::Inputs,
-) -> Result<NaiveDate> {
-    let from_job = job.as_of_date().map_err(|message| Error::Job {
-        path: job.base_dir.clone(),
-        message,
-    })?;
-    if let Some(date) = options.as_of.or(from_job) {
-        return Ok(date);
-    }
-    // A pre-aggregated table carries its own recency; its as-of date only names the report.
-    Ok(crate::features::default_as_of(inputs).unwrap_or_else(|| chrono::Local::now().date_naive()))
-}
-
 /// The Gaussian mixture when the job asks for it. Its failure stops the run only when it is the
 /// primary segmentation; otherwise it is a warning and the report leaves the mixture out.
 fn fit_mixture(
@@ -550,7 +354,7 @@ fn fit_mixture(
         return Ok(None);
     }
     let options = GmmOptions {
-        fixed_k: job.discovery.gmm_k.fixed("gmm_k")?,
+        fixed_k: job.discovery.gmm_k.fixed(),
         k_range: job.discovery.k_range,
         n_runs: job.discovery.gmm_runs,
         sample: job.discovery.gmm_sample,
@@ -611,10 +415,10 @@ fn drift_since_baseline(
     warnings: &mut Vec<String>,
 ) -> Result<Option<DriftSince>> {
     let found = match &options.baseline_model {
-        Some(path) => Some(apply::drift_since(path, features)?),
-        None => match previous_model(&options.output_root, job, as_of) {
+        Some(path) => Some(model::drift_since(path, features)?),
+        None => match layout::previous_model(&options.output_root, &job.name, as_of) {
             None => None,
-            Some(path) => match apply::drift_since(&path, features) {
+            Some(path) => match model::drift_since(&path, features) {
                 Ok(drift) => Some(drift),
                 Err(e) => {
                     warnings.push(format!(
@@ -636,21 +440,3 @@ fn drift_since_baseline(
     Ok(found)
 }
 
-/// model.json of the job's latest run as of a date before `as_of`, under `output_root`.
-pub fn previous_model(output_root: &Path, job: &Job, as_of: NaiveDate) -> Option<PathBuf> {
-    std::fs::read_dir(output_root.join(&job.name))
-        .ok()?
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let date = NaiveDate::parse_from_str(entry.file_name().to_str()?, "%Y-%m-%d").ok()?;
-            let model = entry.path().join("model.json");
-            (date < as_of && model.is_file()).then_some((date, model))
-        })
-        .max_by_key(|(date, _)| *date)
-        .map(|(_, model)| model)
-}
-
-/// The folder a run of `job` as of `as_of` writes to under `output_root`.
-pub fn report_folder(output_root: &Path, job: &Job, as_of: NaiveDate) -> PathBuf {
-    output_root.join(&job.name).join(as_of.to_string())
-}

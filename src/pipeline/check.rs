@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use crate::features::Preparation;
 use crate::job::Job;
 use crate::load::{self, DataQuality};
-use crate::pipeline::{resolve_as_of, RunOptions};
+use super::RunOptions;
 use crate::rules;
 use crate::Result;
 
@@ -26,13 +26,13 @@ pub struct CheckReport {
 }
 
 pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
+    rules::check_options(&job.rules, job.base_dir())?;
     let inputs = load::load(job)?;
-    let as_of = resolve_as_of(job, options, &inputs)?;
-    let table = crate::pipeline::customer_features(job, &inputs, as_of)?;
+    let as_of = crate::features::resolve_as_of(options.as_of, job.as_of(), &inputs);
+    let table = crate::features::for_customers(&inputs, as_of, &job.features)?;
     let (preparation, fit_report) = Preparation::fit(&table, &job.features)?;
     let matrix = preparation.transform(&table)?;
-    job.discovery.k.fixed("k")?;
-    let rule_results = rules::apply(&table, &job.rules, &job.base_dir)?;
+    let rule_results = rules::apply(&table, &job.rules, job.base_dir())?;
     let rule_sets = rule_results
         .sets
         .iter()

@@ -1,0 +1,65 @@
+//! The fitted model saved as model.json: the preparation, the k-means centroids, the DBSCAN
+//! settings and the RFM cut points, so that the same transform and clusters apply to new data.
+//! [`apply`] assigns new customers with it.
+
+mod apply;
+
+pub use apply::{apply, drift_since, view, Applied, DriftSince, ModelView};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::gmm::MixtureModel;
+use crate::drift::Baseline;
+use crate::error::{Error, Result};
+use crate::features::Preparation;
+use crate::rules::ScoreCuts;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedModel {
+    pub segmenta_version: String,
+    pub job: String,
+    pub as_of: String,
+    pub seed: u64,
+    pub preparation: Preparation,
+    pub kmeans: SavedKmeans,
+    pub dbscan: SavedDbscan,
+    pub rfm_cut_points: ScoreCuts,
+    /// The fit data's distributions, to measure drift when the model is applied.
+    #[serde(default)]
+    pub baseline: Baseline,
+    /// The Gaussian mixture, when the job fitted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmm: Option<SavedMixture>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedMixture {
+    #[serde(flatten)]
+    pub model: MixtureModel,
+    /// "Champions 78%"-style label of each component at fit time.
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedKmeans {
+    pub k: usize,
+    /// One row per cluster, columns in the order of `preparation.columns`.
+    pub centroids: Vec<Vec<f64>>,
+    /// "Champions 78%"-style label of each cluster at fit time (its name without RFM groups).
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedDbscan {
+    pub eps: f64,
+    pub min_points: usize,
+}
+
+impl SavedModel {
+    pub fn load(path: &std::path::Path) -> Result<SavedModel> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::file(path, format!("not a segmenta model: {e}")))
+    }
+}
