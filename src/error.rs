@@ -71,7 +71,7 @@ pub enum InputError {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// The process exit code of this error (README, docs/report.md: "Exit codes").
+    /// The process exit code of this error (docs/report.md, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input(_) => 1,
@@ -180,4 +180,24 @@ pub enum JobError {
     /// A rule preset or threshold table the job names does not fit the preset files.
     #[error("{0}")]
     Rules(String),
+}
+
+/// A failure that no input can cause, made on purpose so the tests can prove through the binary
+/// that such failures exit with their own code and leave no half-written report:
+/// `SEGMENTA_FAULT=internal|inconsistent` fails the report just before its first file is
+/// written. Debug builds only; a release binary ignores the variable.
+pub fn injected_fault() -> Result<()> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    match std::env::var("SEGMENTA_FAULT").as_deref() {
+        Ok("internal") => Err(Error::internal(
+            "SEGMENTA_FAULT=internal",
+            "a fault injected by the test suite",
+        )),
+        Ok("inconsistent") => Err(Error::Inconsistent(
+            "SEGMENTA_FAULT=inconsistent: a fault injected by the test suite".into(),
+        )),
+        _ => Ok(()),
+    }
 }

@@ -422,7 +422,7 @@ pub fn read(path: &Path) -> Result<StageData> {
         .and_then(|kv| kv.value.clone())
         .ok_or_else(|| {
             input_error(format!(
-                "it has no '{METADATA_KEY}' metadata: it was not written by a segmenta stage verb, or an edit dropped it (README, \"Stage verbs\", shows how to keep it)"
+                "it has no '{METADATA_KEY}' metadata: it was not written by a segmenta stage verb, or an edit dropped it (docs/verbs.md, \"Stage verbs\", shows how to keep it)"
             ))
         })?;
     let header: Header = serde_json::from_str(&json)

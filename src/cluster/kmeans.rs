@@ -108,7 +108,7 @@ pub fn fit(
         .max_iterations(300)
         .seed(seed)
         .fit_with_labels(x)
-        .map_err(|e| Error::data(format!("k-means with k = {k} failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("k-means with k = {k}"), e))?;
     let (centroids, labels) = renumber_by_size(model.centroids().clone(), labels);
     Ok((centroids, labels, model.inertia()))
 }
@@ -220,7 +220,7 @@ fn fit_with_agreement(x: ArrayView2<f64>, k: usize, runs: usize, seed: u64) -> R
         .max_iterations(300)
         .seed(seed)
         .fit_restarts(x)
-        .map_err(|e| Error::data(format!("k-means with k = {k} failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("k-means with k = {k}"), e))?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let best = (0..fits.len())
         .min_by(|&a, &b| fits[a].0.inertia().total_cmp(&fits[b].0.inertia()))

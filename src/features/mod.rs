@@ -1,4 +1,4 @@
-//! Stage 2 — features: one row per customer (SPEC §3), then the fitted preparation that turns
+//! Stage 2 — features: one row per customer, then the fitted preparation that turns
 //! them into the clustering matrix.
 
 mod aggregate;

@@ -73,7 +73,7 @@ struct TableWriters {
 impl TableWriters {
     fn create(dir: &Path, format: &str) -> Result<TableWriters> {
         if format != "parquet" && format != "csv" {
-            return Err(Error::data(format!(
+            return Err(Error::usage(format!(
                 "--format {format}: expected parquet or csv"
             )));
         }

@@ -1,5 +1,5 @@
 //! Stage 5 — label: profile every discovered cluster, set it against the rule segments, and name
-//! it in the analyst's words (SPEC §6).
+//! it in the analyst's words.
 
 use std::collections::BTreeMap;
 

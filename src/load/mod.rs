@@ -1,4 +1,5 @@
-//! Stage 1 — load: read the job's tables and map their columns onto the roles of SPEC §2.
+//! Stage 1 — load: read the job's tables and map their columns onto their roles (customer id,
+//! timestamp, amount, …).
 //! Every table comes out with canonical column names and types; dropped rows are counted.
 
 pub mod missing;

@@ -9,8 +9,9 @@ use crate::error::Result;
 use crate::label::Labelling;
 use crate::RunResult;
 
-fn chart_error(e: charts::ChartError) -> crate::Error {
-    crate::Error::data(format!("drawing a chart: {e}"))
+/// A chart that cannot be drawn or saved is a report that cannot be written.
+fn chart_error(dir: &Path) -> impl Fn(charts::ChartError) -> crate::Error + '_ {
+    move |e| crate::Error::output(dir, e)
 }
 
 fn bars(labelling: &Labelling) -> Vec<charts::ClusterBar> {
@@ -42,7 +43,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     let km = &run.kmeans_labels;
     let with_revenue = run.features.gives("monetary");
     charts::sizes_and_revenue(dir, "sizes_revenue", &bars(km), with_revenue)
-        .map_err(chart_error)?;
+        .map_err(chart_error(dir))?;
     if with_revenue {
         add(
             "sizes_revenue",
@@ -74,7 +75,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
                 .collect(),
         })
         .collect();
-    charts::pca_scatter(dir, "pca", &series, projection.explained).map_err(chart_error)?;
+    charts::pca_scatter(dir, "pca", &series, projection.explained).map_err(chart_error(dir))?;
     add(
         "pca",
         "Customers on the first two principal components",
@@ -92,7 +93,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         },
     );
 
-    charts::drivers(dir, "drivers", &driver_bars(run)).map_err(chart_error)?;
+    charts::drivers(dir, "drivers", &driver_bars(run)).map_err(chart_error(dir))?;
     add(
         "drivers",
         "What separates the segments",
@@ -102,11 +103,11 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         ),
     );
 
-    charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error)?;
+    charts::heatmap(dir, "profile", &profile_heatmap(km)).map_err(chart_error(dir))?;
     add("profile", "Segment profiles", "Each feature's segment mean as a z-score against all customers (red = above average, blue = below), for the features that differ most between segments. Spend, orders, visits and other non-negative amounts and counts are compared after log1p, so a handful of very large customers does not flatten every other segment to zero.".into());
 
     if let Some(distributions) = rfm_distributions(run) {
-        charts::distributions(dir, "rfm_distributions", &distributions).map_err(chart_error)?;
+        charts::distributions(dir, "rfm_distributions", &distributions).map_err(chart_error(dir))?;
         let caption = format!(
             "How the customers of each segment spread: {} (orders and spend on a log scale; customers without a purchase have none of them).",
             and_list(
@@ -134,7 +135,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     }
 
     if let Some(grid) = rf_grid(run) {
-        charts::rf_grid(dir, "rf_grid", &grid).map_err(chart_error)?;
+        charts::rf_grid(dir, "rf_grid", &grid).map_err(chart_error(dir))?;
         add(
             "rf_grid",
             "The R×F grid",
@@ -142,11 +143,11 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         );
     }
 
-    charts::k_selection(dir, "k_selection", &kmeans_selection(run)).map_err(chart_error)?;
+    charts::k_selection(dir, "k_selection", &kmeans_selection(run)).map_err(chart_error(dir))?;
     add("k_selection", "Choosing k", run.kmeans.reason.clone());
 
     if let Some(g) = &run.gmm {
-        charts::k_selection(dir, "gmm_selection", &mixture_selection(g)).map_err(chart_error)?;
+        charts::k_selection(dir, "gmm_selection", &mixture_selection(g)).map_err(chart_error(dir))?;
         add(
             "gmm_selection",
             "Gaussian mixture: choosing k",
@@ -163,7 +164,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         db.eps,
         db.min_points.saturating_sub(1).max(1),
     )
-    .map_err(chart_error)?;
+    .map_err(chart_error(dir))?;
     add(
         "k_distance",
         "DBSCAN k-distance curve",
@@ -215,7 +216,7 @@ fn clusters_vs_rfm(run: &RunResult, cross: &crate::label::CrossTable, dir: &Path
             col_axis: "Classic RFM group".into(),
         },
     )
-    .map_err(chart_error)
+    .map_err(chart_error(dir))
 }
 
 fn driver_bars(run: &RunResult) -> Vec<charts::DriverBar> {
@@ -455,7 +456,7 @@ fn and_list(mut words: Vec<String>) -> String {
 
 /// The flow chart of who moved between the compared runs' discovered segments.
 pub fn draw_migration(c: &Comparison, dir: &Path) -> Result<ChartFile> {
-    charts::flow(dir, "migration", &migration_flow(c)).map_err(chart_error)?;
+    charts::flow(dir, "migration", &migration_flow(c)).map_err(chart_error(dir))?;
     Ok(ChartFile {
         title: format!("Who moved since {}", c.previous.as_of),
         caption: format!(

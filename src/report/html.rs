@@ -424,11 +424,11 @@ pub(super) fn render_page(
         .and_then(|_| env.add_template("drift.html", DRIFT))
         .and_then(|_| env.add_template("migrations.html", MIGRATIONS))
         .and_then(|_| env.add_template(name, template))
-        .map_err(|e| Error::data(format!("report template {name}: {e}")))?;
+        .map_err(|e| Error::output(dir.join(name), format!("report template: {e}")))?;
     let html = env
         .get_template(name)
         .and_then(|t| t.render(context))
-        .map_err(|e| Error::data(format!("rendering {name}: {e}")))?;
+        .map_err(|e| Error::output(dir.join(name), format!("rendering the template: {e}")))?;
     let path = dir.join("index.html");
     std::fs::write(&path, html).map_err(|e| output_error(&path, e))
 }

@@ -174,6 +174,7 @@ fn replace_by_two_renames(staging: &Path, target: &Path) -> Result<()> {
 
 fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     let segmentations = crate::invariants::check_segmentations(run)?;
+    crate::error::injected_fault()?;
     let chart_dir = dir.join("charts");
     std::fs::create_dir_all(&chart_dir).map_err(|e| output_error(&chart_dir, e))?;
     let charts = figures::draw_charts(run, &chart_dir)?;

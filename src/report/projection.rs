@@ -37,7 +37,7 @@ pub fn project(x: ArrayView2<f64>, max_points: usize, seed: u64) -> Result<Proje
     let fit_data = x.select(Axis(0), &fit_rows);
     let pca = Pca::params(2)
         .fit(&DatasetBase::from(fit_data.clone()))
-        .map_err(|e| Error::data(format!("PCA for the projection chart: {e}")))?;
+        .map_err(|e| Error::internal("PCA for the projection chart", e))?;
     let total_variance: f64 = fit_data.var_axis(Axis(0), 0.0).sum();
     let plot_rows = sample_indices(x.nrows(), max_points, seed ^ 0x51);
     let coordinates = pca.predict(&x.select(Axis(0), &plot_rows));

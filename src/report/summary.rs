@@ -1,4 +1,4 @@
-//! summary.json: the machine-readable result of a run (SPEC §8 keys and more).
+//! summary.json: the machine-readable result of a run.
 
 use std::collections::BTreeMap;
 

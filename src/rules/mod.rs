@@ -1,4 +1,4 @@
-//! Stage 3 — rules: the analyst's classic segments (SPEC §4). R, F and M scores with visible cut
+//! Stage 3 — rules: the analyst's classic segments. R, F and M scores with visible cut
 //! points (`rfm`), rule sets from preset data files (`preset`: score maps and ordered
 //! conditions), and the job's own rules, all evaluated over one rule table (`table`).
 

@@ -1,4 +1,4 @@
-//! Rule presets are data files (TOML), one per rule set; see `presets/*.toml` and the README.
+//! Rule presets are data files (TOML), one per rule set; see `presets/*.toml` and docs/presets.md, "Preset file format".
 //!
 //! A preset is one of two kinds:
 //! - a **score map**: every segment lists boxes of R, F (and optionally M) score ranges, and every
