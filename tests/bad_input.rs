@@ -1,5 +1,11 @@
 //! Bad input: a clear error naming the file, column and row, a non-zero exit, and the previous
 //! report left intact.
+//!
+//! - An unreadable amount is an error naming the file, column and row, with exit code 1 and the
+//!   previous report untouched.
+//! - A misspelt job key is named with the nearest valid key.
+//! - A missing column lists the columns the file has.
+//! - A date column ambiguous between day-first and month-first is an error, not a guess.
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! The large-n DBSCAN path (DBSCAN on a seeded sample, the rest joining the cluster of their
 //! nearest clustered sample customer within eps) against exact DBSCAN on all customers, on the
-//! bundled data where exact DBSCAN is feasible. The figures are in README, "DBSCAN".
+//! bundled data where exact DBSCAN is feasible. The figures are in docs/methods.md, "DBSCAN".
 
 use segmenta::cluster::dbscan::{discover, DbscanOptions};
 use segmenta::features::Preparation;

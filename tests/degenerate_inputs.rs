@@ -2,6 +2,13 @@
 //! customers, a single feature, DBSCAN finding nothing but noise, and a k range wider than the
 //! data. Every case runs a whole job through `segmenta::run` (the error cases also through the
 //! CLI: exit code 1, the message on stderr, and the output root left untouched).
+//!
+//! The cases: a fixed k above 3 customers is an error naming `[discovery] k`; an automatic range
+//! is clipped to 3 and to 20 customers with a warning; 1 customer, 2 customers, 50 identical
+//! customers and every feature excluded are clear errors with exit code 1 and no report folder;
+//! one feature clusters in one dimension with a full report; DBSCAN with every customer noise
+//! completes with no NaN in `summary.json`; and the metrics survive an empty and a single
+//! cluster.
 
 use std::path::Path;
 use std::process::Command;

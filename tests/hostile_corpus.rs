@@ -1,8 +1,21 @@
 //! The hostile corpus (tests/hostile/): every case is a tiny input with its job file and an
 //! `expect.toml`. A case either fails with a clear message (the file, column and row named, the
-//! exit code of README "Exit codes") and writes no report, or succeeds with every customer kept,
-//! the revenue to the cent and each repair counted in run.log. A few inputs are too large to
-//! commit (100,000 categories, megabyte strings); the cases name a generator instead.
+//! exit code of docs/report.md, "Exit codes") and writes no report, or succeeds with every
+//! customer kept, the revenue to the cent and each repair counted in run.log. A few inputs are
+//! too large to commit (100,000 categories, megabyte strings); the cases name a generator instead.
+//!
+//! The 39 cases: empty file, header only, missing and duplicated columns, wrong and mixed
+//! delimiters, BOM, CRLF, quoted newlines, non-UTF-8 bytes, duplicate and unknown customers,
+//! negative, zero, NaN, infinite and 1e300 amounts, currency symbols and thousands separators,
+//! unparseable, future and mixed-format dates, one customer, fewer customers than k, every row
+//! identical, 100,000 distinct categories, 1 MB strings, `<script>` and quotes, formula cells,
+//! `..` and absolute job names, a symlinked job folder, an unwritable output folder, placeholder
+//! ids (`NULL`, `n/a` dropped; `0`, `-1` kept), blank cells, a rule condition of the wrong type,
+//! a query with a syntax error, a query naming an unknown table, a query without a role column,
+//! every id listed in `missing_ids`, and three tables joined by a query. Each expects either an
+//! error (exit code and words of the message, no report left) or a report (customer count,
+//! revenue to the cent, lines of `run.log`, escaped HTML, neutralised CSV); each case runs under
+//! a 120 s deadline, so a hang fails the case instead of holding CI.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,9 @@
 //! A run killed with SIGKILL at any moment never leaves a partial report and never removes the
 //! previous one: the report folder always holds a complete report (the old or the new one), and
 //! the killed run's hidden staging folder is cleared by the next run.
+//!
+//! The run is killed 8 times, at seeded points spread over a whole run; after each kill the job's
+//! folder shows no visible folder but the report's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,6 +1,13 @@
 //! One test per kind of messy export, on the small files in tests/data/messy/ (written by
 //! tests/reference/messy_inputs.py): each variant of the same 204 transactions must load to the
 //! same 40 customers and the same net revenue, to the cent, as the plain UTF-8 file.
+//!
+//! The variants: Latin-1 with two title lines, `;`, day-first dates and `1.234,50` amounts; UTF-8
+//! with BOM and CRLF; UTF-16 tab-separated; split over a folder. A Windows-1251 customers table
+//! with Cyrillic headers joins them (two customers without purchases kept); a Latin-1 file
+//! without `encoding`, an unknown encoding and a file without a header line are errors naming the
+//! file and what to set; the Latin-1/Windows-1251 pair makes a full report whose Cyrillic cities
+//! survive.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
-//! The README's full job example is itself a test input: it parses, and every key it documents
-//! reaches the job (a key the parser dropped or renamed would be missing when the parsed job is
-//! written back as TOML).
+//! The full job example of docs/job-file.md is itself a test input: it parses, and every key it
+//! documents reaches the job (a key the parser dropped or renamed would be missing when the
+//! parsed job is written back as TOML); and a misspelt key of it is named with the nearest valid
+//! one.
 
 use std::path::Path;
 
@@ -9,10 +10,11 @@ use segmenta::job::Job;
 /// The first ```toml block after "A full example".
 fn readme_example() -> String {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/job-file.md"))
+            .unwrap();
     let from = readme
         .find("A full example")
-        .expect("README has the full example");
+        .expect("docs/job-file.md has the full example");
     let rest = &readme[from..];
     let start = rest.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = rest[start..].find("```").expect("the block ends");
@@ -49,7 +51,7 @@ fn every_key_of_the_readme_example_is_parsed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("example.toml");
     std::fs::write(&path, &example).unwrap();
-    let job = Job::from_file(&path).unwrap_or_else(|e| panic!("README example: {e}"));
+    let job = Job::from_file(&path).unwrap_or_else(|e| panic!("docs/job-file.md example: {e}"));
 
     let documented: toml::Value = toml::from_str(&example).unwrap();
     let parsed = toml::Value::try_from(&job).unwrap();
@@ -59,7 +61,7 @@ fn every_key_of_the_readme_example_is_parsed() {
     let lost: Vec<&String> = wanted.iter().filter(|k| !have.contains(k)).collect();
     assert!(
         lost.is_empty(),
-        "keys of the README example not parsed: {lost:?}"
+        "keys of the docs/job-file.md example not parsed: {lost:?}"
     );
     assert!(wanted.len() > 80, "only {} keys found", wanted.len());
     assert_eq!(

@@ -1,5 +1,10 @@
 //! Runs on real and messy inputs: the CDNOW transaction log (real, half the customers bought
 //! once) and a pre-aggregated CRM customer table without any transaction log.
+//!
+//! CDNOW is read from `../shared/data/` and the test is skipped with a message when it is absent;
+//! its chosen k is stable on both tests or the verdict is given, and no segment is named after
+//! weekday or weekend habits. The customer table is `;`-separated, with day-first dates, decimal
+//! commas, blank incomes and odd category values.
 
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,8 @@
 //! (not through segmenta's loader) and compared with what the report wrote — every customer once
 //! in assignments.csv, net revenue to the cent, rule segment sizes adding up — and run.log and
 //! the report's data-quality section say the run's own checks passed.
+//!
+//! The generated data set is cut by an as-of date inside it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,9 @@
 //! Values from the data never become markup or spreadsheet formulas: a customer id holding a
 //! `<script>` element with quotes, and a category holding an attribute break-out, appear escaped
 //! in index.html; ids starting with `=` get a leading apostrophe in the CSV exports.
+//!
+//! The script id (`<script>alert("x")</script>`) belongs to a big spender, so it appears in the
+//! page's outlier table; the category is `"><img src=x onerror=…>`.
 
 use segmenta::job::Job;
 use segmenta::RunOptions;

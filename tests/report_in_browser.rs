@@ -6,6 +6,10 @@
 //!
 //! Needs the Debian packages `chromium` and `chromium-driver` (`.ci/run` installs them). Without
 //! them the test says so and passes, unless `SEGMENTA_REQUIRE_BROWSER` is set, as CI sets it.
+//!
+//! In detail: no network request and no console error (the check is first shown to catch both on
+//! a page with a remote image), no script, every image decodes at 1600 px or wider, one card per
+//! segment and no two cards share a name, and every chart and section is present.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

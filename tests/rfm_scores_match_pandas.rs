@@ -1,6 +1,8 @@
 //! R, F and M quintile scores equal pandas `qcut` on the bundled data and on CDNOW. The expected
 //! scores were computed once, independently from the raw transactions, by
 //! tests/reference/rfm_scores_fixture.py (pandas; not needed to run this test).
+//!
+//! Every customer's R, F and M scores, the cut points and the customers per score are compared.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,9 @@
 //! scores and cells, the classic and 11-group maps, lifecycle stages, value tiers, temperature,
 //! explicit cut points with the job's own 3-score map, and custom rules — with ties, a refund, a
 //! multi-line order, a transaction after the as-of date and the threshold edges.
+//!
+//! Also covered: an empty F score, thresholds changed by the job, custom-rule precedence and the
+//! default, error messages, and row-order invariance.
 
 use chrono::{Duration, NaiveDate};
 use segmenta::features::FeatureTable;

@@ -1,6 +1,12 @@
-//! Segments that hold (issue 18): shares from one or two orders are shrunk towards the base rate,
+//! Segments that hold: shares from one or two orders are shrunk towards the base rate,
 //! so time-of-day noise makes no segment of its own (and does again with shrinkage off, so the
 //! test can fail); customers with no structure get the plain verdict instead of segments.
+//!
+//! The log: 600 customers in three planted groups, one or two orders each for two of the groups,
+//! every order's weekday and hour random. No segment stands out most on a habit share or is named
+//! after one, the chosen k is stable and every habit share explains under 5 % (R²); with
+//! `shrink_shares = false` a habit segment comes back. Customers drawn from one round normal
+//! cloud get the "no clear segment structure" verdict in `summary.json` and on the page.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

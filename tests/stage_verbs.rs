@@ -3,6 +3,8 @@
 //! the wrong stage, a file without segmenta's metadata, a dropped column and a blank cell with
 //! the file, column and row; rows filtered between stages (metadata kept) are respected; `--job`
 //! changes a later stage's settings; and every verb's `--help` shows an example.
+//!
+//! The chain runs on a generated data set; the `--job` case changes k for the cluster stage.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's "What the defaults do on real data" table: each real export's job run as it is
-# and with one default changed, printing k, silhouette, both stabilities and the segment names.
+# The table of README.md beside this script (docs/methods.md, "What the defaults do on real
+# data"): each real export's job run as it is and with one default changed, printing k,
+# silhouette, both stabilities and the segment names.
 #
 #   SEGMENTA_REAL_DATA=/path/to/data bash benches/real-data/variants.sh
 #

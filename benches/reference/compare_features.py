@@ -9,7 +9,7 @@
 in the same cells? largest difference; a cell differs when |a - b| > 1e-9 · max(1, |a|)).
 --assignments/--summary: R, F and M scores recomputed from the Python recency_days, frequency
 and monetary (buyers' quantiles at 1/5 … 4/5, linear interpolation, inclusive upper bounds —
-pandas qcut, as README "RFM scores" says) against segmenta's r_score, f_score, m_score and
+pandas qcut, as docs/methods.md "RFM scores" says) against segmenta's r_score, f_score, m_score and
 the cut points in summary.json. Prints a report; exits 1 when anything differs.
 """
 

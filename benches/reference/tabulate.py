@@ -25,7 +25,7 @@ RESTARTS = re.compile(r"k =\s*\d+: .* inertia ([\d.]+), .* restarts ([\d.]+) s")
 TIME = re.compile(r"wall ([\d.]+) s, max RSS (\d+) KB")
 
 TARGETS = """\
-Targets of issue 8 at 1M customers (ours ÷ reference, same run): whole job ≤ 0.5; aggregation
+Targets at 1M customers (ours ÷ reference, same run): whole job ≤ 0.5; aggregation
 ≤ 0.3 of pandas and ≤ 1.2 of polars-Python; one k-means fit (10 restarts) ≤ 1.0 of
 scikit-learn at an inertia within 1 %; peak memory ≤ 0.5; time no worse than linear from 100k
 to 1M."""
