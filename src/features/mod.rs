@@ -298,3 +298,16 @@ pub fn build(inputs: &Inputs, as_of: NaiveDate, options: &FeatureOptions) -> Res
         transactions_used,
     })
 }
+
+#[cfg(test)]
+mod group_names {
+    use super::FeatureGroup;
+
+    /// `[features.weights]` is checked against the job's list of group names, so the job format
+    /// needs no stage module; the two lists must stay the same.
+    #[test]
+    fn the_job_knows_every_feature_group() {
+        let names: Vec<&str> = FeatureGroup::ALL.iter().map(|g| g.name()).collect();
+        assert_eq!(names, crate::job::FEATURE_GROUPS);
+    }
+}
