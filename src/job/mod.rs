@@ -187,3 +187,71 @@ impl JobSpec {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALLEST: &str = r#"
+name = "t"
+[inputs.transactions]
+path = "tx.csv"
+customer_id = "c"
+timestamp = "t"
+amount = "a"
+"#;
+
+    fn parse(extra: &str) -> std::result::Result<Job, JobError> {
+        Job::from_toml(&format!("{SMALLEST}{extra}"), ".")
+    }
+
+    #[test]
+    fn a_misspelt_auto_fails_when_the_file_is_parsed() {
+        let err = parse("[discovery]\ndbscan_eps = \"ato\"\n").unwrap_err();
+        assert!(matches!(err, JobError::Syntax(_)), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("dbscan_eps"), "{message}");
+        assert!(message.contains("did you mean `auto`"), "{message}");
+    }
+
+    #[test]
+    fn each_section_reports_its_own_key() {
+        let cases = [
+            ("[discovery]\nk_range = [1, 3]\n", "[discovery] k_range = [1, 3]"),
+            ("[discovery]\nk = 0\n", "[discovery] k = 0"),
+            ("[discovery]\ndbscan_eps = -1.0\n", "[discovery] dbscan_eps = -1"),
+            ("[features]\nwinsorize = [0.5, 0.1]\n", "[features] winsorize"),
+            ("[features.weights]\nrfn = 1.0\n", "did you mean `rfm`"),
+            ("[rules.scoring]\nbins = 12\n", "[rules.scoring] bins = 12"),
+            ("as_of = \"31/12/2025\"\n", "as_of = \"31/12/2025\""),
+        ];
+        for (extra, expected) in cases {
+            // Top-level keys must precede the tables of the smallest job.
+            let text = if extra.starts_with('[') {
+                format!("{SMALLEST}{extra}")
+            } else {
+                format!("{extra}{SMALLEST}")
+            };
+            let err = Job::from_toml(&text, ".").unwrap_err();
+            assert!(
+                matches!(err, JobError::Invalid { .. }),
+                "{extra}: {err:?}"
+            );
+            assert!(err.to_string().contains(expected), "{extra}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_job_changed_in_code_is_checked_again() {
+        let mut spec = parse("").unwrap().into_spec();
+        spec.discovery.gmm_k = Auto::Fixed(0);
+        let err = Job::new(spec, ".").unwrap_err();
+        assert!(err.to_string().contains("gmm_k = 0"), "{err}");
+    }
+
+    #[test]
+    fn the_as_of_date_is_parsed_once() {
+        let job = Job::from_toml(&format!("as_of = \"2025-12-01\"\n{SMALLEST}"), ".").unwrap();
+        assert_eq!(job.as_of(), NaiveDate::from_ymd_opt(2025, 12, 1));
+    }
+}
