@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scale benchmark (issue 8) in one command: builds segmenta (the dev profile `cargo run` uses),
+# The scale benchmark in one command: builds segmenta (the dev profile `cargo run` uses),
 # installs the reference's Python packages in a venv outside the repository, and at each size
 # generates the data (once; kept in $SEGMENTA_BENCH_DIR), runs segmenta, the pandas +
 # scikit-learn notebook and the polars-Python aggregation one after the other, then runs the

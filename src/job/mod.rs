@@ -65,6 +65,8 @@ pub struct Job {
     spec: JobSpec,
     as_of: Option<NaiveDate>,
     base_dir: PathBuf,
+    /// The job file it was read from, for messages; None for a job made in code.
+    path: Option<PathBuf>,
 }
 
 impl Deref for Job {
@@ -83,6 +85,7 @@ impl Job {
             spec,
             as_of,
             base_dir: base_dir.into(),
+            path: None,
         })
     }
 
@@ -101,7 +104,16 @@ impl Job {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Job::from_toml(&text, base_dir).map_err(|source| Error::job(path, source))
+        let job = Job::from_toml(&text, base_dir).map_err(|source| Error::job(path, source))?;
+        Ok(Job {
+            path: Some(path.to_path_buf()),
+            ..job
+        })
+    }
+
+    /// The job file it was read from; None for a job made in code.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// The same job with its relative paths resolving against another folder.

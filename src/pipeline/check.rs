@@ -26,7 +26,7 @@ pub struct CheckReport {
 }
 
 pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
-    rules::check_options(&job.rules, job.base_dir())?;
+    super::check_rules(job)?;
     let inputs = load::load(job)?;
     let as_of = crate::features::resolve_as_of(options.as_of, job.as_of(), &inputs);
     let table = crate::features::for_customers(&inputs, as_of, &job.features)?;

@@ -15,7 +15,7 @@ use crate::cluster::{
     dbscan, gmm, kmeans, DbscanOptions, GmmOptions, GmmResult, KmeansOptions, KmeansResult,
 };
 use crate::compare::Comparison;
-use crate::error::Result;
+use crate::error::{Error, JobError, Result};
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
 use crate::job::{Job, Primary};
 use crate::label;
@@ -88,7 +88,7 @@ pub struct Discovery {
 
 /// Stages load and features: the inputs read and aggregated per customer as of the run's date.
 pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Result<Described> {
-    rules::check_options(&job.rules, job.base_dir())?;
+    check_rules(job)?;
     let inputs = load::load(job)?;
     let rows: usize = inputs.quality.rows_read.values().sum();
     clock.lap(
@@ -113,6 +113,14 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
         as_of,
         quality,
         features,
+    })
+}
+
+/// The job's rules against the preset files, before any data is read; errors name the job file.
+fn check_rules(job: &Job) -> Result<()> {
+    rules::check_options(&job.rules, job.base_dir()).map_err(|e| match job.path() {
+        Some(path) => Error::job(path, JobError::Rules(e.to_string())),
+        None => e,
     })
 }
 
