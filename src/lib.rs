@@ -12,6 +12,7 @@ pub mod compare;
 pub mod drift;
 pub mod error;
 pub mod features;
+pub mod format;
 pub mod generate;
 pub mod invariants;
 pub mod job;

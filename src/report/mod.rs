@@ -21,7 +21,8 @@ pub use applied::write as write_applied;
 pub use compared::write as write_comparison;
 pub use export::assignments_frame;
 pub(crate) use export::segment_names;
-pub use html::{count, money, percent};
+// The CLI still prints money and shares through these paths.
+pub use crate::format::{money, percent};
 
 use crate::error::{output_error, Result};
 use crate::model::SavedModel;
@@ -227,7 +228,10 @@ fn fingerprint(path: &Path) -> String {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            format!("{} bytes, sha256 {digest}", html::count(bytes as usize))
+            format!(
+                "{} bytes, sha256 {digest}",
+                crate::format::count(bytes as usize)
+            )
         }
         Err(e) => format!("unreadable now: {e}"),
     }

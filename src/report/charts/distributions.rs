@@ -5,6 +5,7 @@
 use plotters::coord::types::RangedCoordf64;
 
 use super::*;
+use crate::format::label_number;
 
 /// Five numbers of one segment's values: 5th, 25th, 50th, 75th and 95th percentile.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -230,7 +231,7 @@ fn box_panel<DB: DrawingBackend>(
         let x = scale.at(tick);
         chart.draw_series(LineSeries::new([(x, 0.0), (x, n as f64)], GRID))?;
         let (px, py) = chart.backend_coord(&(x, 0.0));
-        let label = fmt_num(tick);
+        let label = label_number(tick);
         let half = text_width(&label, TICK, false) / 2;
         if px - half < free_from {
             continue;
@@ -314,7 +315,7 @@ fn draw_box<DB: DrawingBackend>(
     put(
         root,
         fx,
-        &fmt_num(b.median),
+        &label_number(b.median),
         (px + 12, py),
         Txt::new(LABEL).at(HPos::Left, VPos::Center),
     )

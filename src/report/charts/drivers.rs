@@ -2,6 +2,7 @@
 
 use super::sizes::{bar_panel, names_width, BarRow, Panel};
 use super::*;
+use crate::format::whole_percent;
 
 /// One clustered feature: its name in words, its group (colours the bar) and R² (0–1).
 #[derive(Debug, Clone)]
@@ -58,11 +59,7 @@ impl Figure for DriversFig<'_> {
                 .iter()
                 .map(|b| 100.0 * b.r2.clamp(0.0, 1.0))
                 .collect(),
-            labels: self
-                .bars
-                .iter()
-                .map(|b| format!("{:.0} %", 100.0 * b.r2))
-                .collect(),
+            labels: self.bars.iter().map(|b| whole_percent(b.r2)).collect(),
             name_w,
             plot_w: bw as i32 - 2 * PAD - name_w,
         };

@@ -3,6 +3,7 @@
 //! one to the other (an alluvial chart).
 
 use super::*;
+use crate::format::grouped;
 
 /// A segment block of a [`Flow`]; its height is the customers of its links.
 #[derive(Debug, Clone)]
@@ -178,7 +179,7 @@ fn spread_labels(centres: &[f64], heights: &[f64], top: f64, bottom: f64) -> Vec
 
 /// The muted line under a block's name: its customers and its note.
 fn note_line(node: &FlowNode, customers: u64) -> String {
-    let count = format!("{} customers", fmt_int(customers));
+    let count = format!("{} customers", grouped(customers));
     if node.note.is_empty() {
         count
     } else {

@@ -1,6 +1,7 @@
 //! Heatmaps: segment profiles (z-scores) and cluster × rule-segment shares.
 
 use super::*;
+use crate::format::label_number;
 
 /// Cluster × feature profile (diverging) or cluster × segment cross-table (sequential). Long
 /// column labels are wrapped, or turned vertical when they do not fit; the canvas widens for
@@ -355,9 +356,9 @@ impl HeatFig<'_> {
                 let mut t = -2.0;
                 while t <= 2.0 {
                     let s = if t > 0.0 {
-                        format!("+{}", fmt_num(t))
+                        format!("+{}", label_number(t))
                     } else {
-                        fmt_num(t)
+                        label_number(t)
                     };
                     ticks.push((t, s));
                     t += 1.0;
@@ -378,9 +379,9 @@ impl HeatFig<'_> {
                 let mut t = 0.0;
                 while t <= max * (1.0 + 1e-9) {
                     let label = if percent {
-                        format!("{} %", fmt_num(t * scale))
+                        format!("{} %", label_number(t * scale))
                     } else {
-                        fmt_num(t)
+                        label_number(t)
                     };
                     ticks.push((t, label));
                     t += step;

@@ -17,6 +17,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle, FontTransform};
 
+use crate::format::label_number;
+
 mod distributions;
 mod drivers;
 mod flow;
@@ -663,60 +665,6 @@ fn rect<DB: DrawingBackend>(
     Ok(())
 }
 
-// ------------------------------------------------------------------------------------------------
-// Number formatting
-// ------------------------------------------------------------------------------------------------
-
-pub(crate) fn fmt_int(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-fn trim_zeros(s: String) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-/// `a` (≥ 0) with `sig` significant digits, trailing zeros dropped.
-fn fmt_sig(a: f64, sig: i32) -> String {
-    if a == 0.0 {
-        return "0".to_string();
-    }
-    let mag = a.log10().floor() as i32;
-    let dec = (sig - 1 - mag).clamp(0, 8) as usize;
-    trim_zeros(format!("{a:.dec$}"))
-}
-
-/// Axis and label numbers: thousands separators, "1.25 M" for millions, a few significant
-/// digits for small values, a real minus sign.
-fn fmt_num(v: f64) -> String {
-    if !v.is_finite() {
-        return "–".to_string();
-    }
-    let a = v.abs();
-    let sign = if v < 0.0 && a >= 5e-10 { "−" } else { "" };
-    let body = if a >= 1e6 {
-        format!("{} M", trim_zeros(format!("{:.2}", a / 1e6)))
-    } else if a >= 1000.0 || (a >= 1.0 && (a - a.round()).abs() < 1e-9) {
-        fmt_int(a.round() as u64)
-    } else if a < 5e-10 {
-        "0".to_string()
-    } else {
-        fmt_sig(a, 3)
-    };
-    format!("{sign}{body}")
-}
-
 /// The step plotters will use for at most `max_points` ticks on [lo, hi]: the smallest
 /// 1, 2 or 5 × 10^m that yields few enough ticks.
 fn tick_step(lo: f64, hi: f64, max_points: usize) -> f64 {
@@ -747,24 +695,12 @@ fn axis_fmt(lo: f64, hi: f64, max_points: usize) -> impl Fn(&f64) -> String {
     };
     move |v: &f64| {
         if dec == 0 || v.abs() >= 1000.0 {
-            fmt_num(*v)
+            label_number(*v)
         } else if v.abs() < step * 1e-6 {
             format!("{:.dec$}", 0.0)
         } else {
             format!("{:.dec$}", v).replace('-', "−")
         }
-    }
-}
-
-fn fmt_pct(frac: f64) -> String {
-    if !frac.is_finite() {
-        return "n/a".to_string();
-    }
-    let p = frac * 100.0;
-    if p > 0.0 && p < 0.05 {
-        "< 0.1 %".to_string()
-    } else {
-        format!("{p:.1} %")
     }
 }
 
@@ -776,17 +712,6 @@ fn share_divisor(values: impl Iterator<Item = f64>) -> f64 {
     } else {
         1.0
     }
-}
-
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
 
 /// A round step (1, 2, 2.5 or 5 × 10^n) near `raw`.
@@ -1291,18 +1216,5 @@ mod tests {
         .unwrap();
         check(&dir, "kd");
         let _ = std::fs::remove_dir_all(dir);
-    }
-
-    #[test]
-    fn formats_numbers() {
-        assert_eq!(fmt_int(1_234_567), "1,234,567");
-        assert_eq!(fmt_num(2500.0), "2,500");
-        assert_eq!(fmt_num(0.83), "0.83");
-        assert_eq!(fmt_num(-1.5), "−1.5");
-        assert_eq!(fmt_num(1_250_000.0), "1.25 M");
-        assert_eq!(fmt_pct(0.342), "34.2 %");
-        assert_eq!(ordinal(10), "10th");
-        assert_eq!(ordinal(21), "21st");
-        assert_eq!(ordinal(12), "12th");
     }
 }

@@ -1,6 +1,7 @@
 //! Cluster sizes and share of revenue.
 
 use super::*;
+use crate::format::{grouped, percent};
 
 /// Side-by-side: left panel customers per cluster (bars, labelled with count and %), right panel
 /// share of revenue (%); the customers alone when the inputs carry no spend.
@@ -28,7 +29,7 @@ impl Figure for SizesFig<'_> {
         } else {
             format!(
                 "{} customers in {} groups{}",
-                fmt_int(total),
+                grouped(total),
                 bars.len(),
                 if self.with_revenue {
                     "; bars in the same order and colour on both sides"
@@ -68,8 +69,8 @@ impl Figure for SizesFig<'_> {
                 .map(|b| {
                     format!(
                         "{} ({})",
-                        fmt_int(b.customers),
-                        fmt_pct(b.customer_share / cdiv)
+                        grouped(b.customers),
+                        percent(b.customer_share / cdiv)
                     )
                 })
                 .collect(),
@@ -92,7 +93,7 @@ impl Figure for SizesFig<'_> {
                 .collect(),
             labels: bars
                 .iter()
-                .map(|b| fmt_pct(b.revenue_share / rdiv))
+                .map(|b| percent(b.revenue_share / rdiv))
                 .collect(),
             name_w: 0,
             plot_w,
