@@ -2,9 +2,21 @@
 //! measure, so a marketer sees at once which segment bought lately, often and much — and how
 //! spread out each segment is, which the averages on the cards hide.
 
-use plotters::coord::types::RangedCoordf64;
+use std::path::Path;
 
-use super::*;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::{series_color, AXIS, GRID, INK, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{quantile, tick_step, usable};
+use super::text::{
+    font, put, put_lines, text_width, two_lines, Fx, Txt, AXIS_TITLE, LABEL, PANEL_TITLE, TICK,
+};
 use crate::format::label_number;
 
 /// Five numbers of one segment's values: 5th, 25th, 50th, 75th and 95th percentile.

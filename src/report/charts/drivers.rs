@@ -1,7 +1,16 @@
 //! What separates the segments: each clustered feature's variance explained by the segments.
 
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::canvas::{header, no_data, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::cluster_color;
+use super::error::Res;
+use super::render::{render, Figure};
 use super::sizes::{bar_panel, names_width, BarRow, Panel};
-use super::*;
+use super::text::Fx;
 use crate::format::whole_percent;
 
 /// One clustered feature: its name in words, its group (colours the bar) and R² (0–1).

@@ -2,7 +2,17 @@
 //! current run's on the right, and between them ribbons as wide as the customers who went from
 //! one to the other (an alluvial chart).
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, rect, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::{cluster_color, AXIS, MUTED, OUTLIER_COLOR};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::text::{ellipsize, put, text_width, two_lines, Fx, Txt, LABEL, PANEL_TITLE, TICK};
 use crate::format::grouped;
 
 /// A segment block of a [`Flow`]; its height is the customers of its links.

@@ -1,6 +1,17 @@
 //! DBSCAN k-distance curve with the knee and eps.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, PAD, W};
+use super::colours::{ACCENT, AXIS, GRID, INK, LINE, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{axis_fmt, quantile, usable};
+use super::text::{font, put, text_width, Fx, Txt, AXIS_TITLE, LABEL, TICK};
 use crate::format::{grouped, label_number, ordinal};
 
 /// Sorted distances to the k-th nearest neighbour (y) against rank (x), with the knee point and

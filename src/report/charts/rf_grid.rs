@@ -1,7 +1,37 @@
 //! The classic R×F grid with counts, shares and group outlines.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, rect, H, HEADER_H, PAD, W};
+use super::colours::{group_colors, BORDER, MISSING, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::text::{ellipsize, put, text_width, wrap, Fx, Txt, AXIS_TITLE, LABEL};
 use crate::format::{grouped, percent, short_count, signed_percent};
+
+/// The RFM recency × frequency grid for [`rf_grid`]. All arrays are `bins × bins`, indexed
+/// `[r-1][f-1]`; missing entries of short or ragged arrays are drawn as empty cells.
+#[derive(Debug, Clone)]
+pub struct RfGrid {
+    /// Number of score bins, 2..=9 (values outside are clamped).
+    pub bins: usize,
+    /// Customers per cell.
+    pub counts: Vec<Vec<u64>>,
+    /// Net revenue of the customers in each cell; may be zero or negative (refunds).
+    pub revenue: Vec<Vec<f64>>,
+    /// Segment name per cell; neighbouring cells with the same name form one region.
+    pub group_of_cell: Vec<Vec<String>>,
+    pub title: String,
+    /// Title of the R×F map in use, e.g. "Classic RFM groups".
+    pub map_name: String,
+    /// All customers, buyers or not: shares are of this many when given, so they match the
+    /// rule tables; otherwise of the customers in the grid.
+    pub all_customers: Option<u64>,
+}
 
 /// The RFM grid for any number of score bins (2 to 9): x = F score 1..bins, y = R score 1..bins
 /// (best at the top). Each cell shows its customer count, its share of customers and its share

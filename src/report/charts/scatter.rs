@@ -1,7 +1,27 @@
 //! The PCA scatter of customers coloured by cluster.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, HEADER_H, PAD, W};
+use super::colours::{series_color, AXIS, GRID, INK, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{axis_fmt, quantile, share_divisor, usable};
+use super::text::{font, lines_up_to, put, put_lines, wrap, Fx, Txt, AXIS_TITLE, LABEL, TICK};
 use crate::format::{grouped, percent};
+
+/// One cluster's points in [`pca_scatter`].
+#[derive(Debug, Clone)]
+pub struct ScatterSeries {
+    pub name: String,
+    /// `None` draws the points in grey (DBSCAN noise / outliers).
+    pub color_index: Option<usize>,
+    pub points: Vec<(f64, f64)>,
+}
 
 /// 2-D PCA projection coloured by cluster; axis titles built from the explained variance shares
 /// (fractions or percent). Points are small and semi-transparent; the caller samples.
