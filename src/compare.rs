@@ -719,14 +719,14 @@ fn where_most_went(clusters: &Migration, row: usize) -> String {
     match most.filter(|&j| counts[j] > 0) {
         Some(j) => format!(
             "most of its customers, {} of {} ({}), are now in {}",
-            crate::report::count(counts[j]),
-            crate::report::count(total),
-            crate::report::percent(counts[j] as f64 / total.max(1) as f64),
+            crate::format::count(counts[j]),
+            crate::format::count(total),
+            crate::format::percent(counts[j] as f64 / total.max(1) as f64),
             clusters.columns[j]
         ),
         None => format!(
             "all of its {} customers are lost",
-            crate::report::count(total)
+            crate::format::count(total)
         ),
     }
 }

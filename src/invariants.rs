@@ -62,7 +62,7 @@ impl fmt::Display for Passed<'_> {
             f,
             "{} customers of the inputs, each once in the assignments; net revenue {} equal to the \
              sum of the {} to the cent; the segment sizes of all {segmentations} segmentations add up to the customers",
-            crate::report::count(expected.customers),
+            crate::format::count(expected.customers),
             micros_text(expected.revenue_micros),
             expected.revenue_source.trim_start_matches("the ")
         )
@@ -164,7 +164,7 @@ pub fn micros_to_money(micros: i128) -> f64 {
 }
 
 fn micros_text(micros: i128) -> String {
-    crate::report::money(micros_to_money(micros))
+    crate::format::money(micros_to_money(micros))
 }
 
 /// The feature table has every customer once, in the inputs' order, with its spend.

@@ -162,8 +162,8 @@ impl SuspiciousId {
         format!(
             "customer id '{}' holds {} of the {} {} rows ({:.1} %, {:.0}× the median customer's {}) and {:.1} % of their net amount: if it is a placeholder for \"no customer\" rather than a real buyer, list it in [inputs.{}] missing_ids = [\"{}\"]",
             super::clip(&self.id),
-            crate::report::count(self.rows),
-            crate::report::count(self.table_rows),
+            crate::format::count(self.rows),
+            crate::format::count(self.table_rows),
             self.table,
             100.0 * self.rows as f64 / self.table_rows.max(1) as f64,
             self.rows as f64 / self.median_rows.max(1.0),

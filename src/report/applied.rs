@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde_json::json;
 
-use super::html::percent;
 use crate::model::Applied;
 use crate::drift::Drift;
 use crate::error::{PolarsContext, Result};
+use crate::format::percent;
 use crate::label::cluster_name;
 
 const TEMPLATE: &str = include_str!("applied.html");

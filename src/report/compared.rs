@@ -8,10 +8,10 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::json;
 
-use super::html::{count, percent};
 use super::{figures, ChartFile};
 use crate::compare::{Comparison, Migration};
 use crate::error::{output_error, Result};
+use crate::format::{count, percent};
 
 const TEMPLATE: &str = include_str!("compare.html");
 

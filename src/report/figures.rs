@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{charts, projection, ChartFile};
 use crate::compare::{self, Comparison, Matching};
 use crate::error::Result;
+use crate::format::{count, share_beside_count};
 use crate::label::Labelling;
 use crate::RunResult;
 
@@ -198,11 +199,11 @@ fn clusters_vs_rfm(run: &RunResult, cross: &crate::label::CrossTable, dir: &Path
                 .iter()
                 .map(|r| {
                     r.iter()
-                        .map(|s| {
-                            if *s >= 0.005 {
-                                format!("{:.0}%", 100.0 * s)
-                            } else if *s > 0.0 {
-                                "<1%".into()
+                        .map(|&s| {
+                            // Empty cells stay blank; the page prints the same share beside
+                            // the count.
+                            if s > 0.0 {
+                                share_beside_count(s)
                             } else {
                                 String::new()
                             }
@@ -551,11 +552,11 @@ fn migration_flow(c: &Comparison) -> charts::Flow {
         title: format!("Who moved since {}", c.previous.as_of),
         subtitle: format!(
             "{} in both runs: {} stayed, {} moved · {} new · {} lost · {matched}",
-            super::html::count(c.customers_in_both),
-            super::html::count(m.stayed),
-            super::html::count(m.moved),
-            super::html::count(c.new_customers),
-            super::html::count(c.lost_customers),
+            count(c.customers_in_both),
+            count(m.stayed),
+            count(m.moved),
+            count(c.new_customers),
+            count(c.lost_customers),
         ),
         left_title: format!("Previous run · {}", c.previous.as_of),
         right_title: format!("This run · {}", c.current.as_of),

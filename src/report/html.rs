@@ -11,6 +11,7 @@ use super::rules_section;
 use super::traits;
 use super::ChartFile;
 use crate::error::{output_error, Error, Result};
+use crate::format::{compact_money, count, fixed_or_dash, money, percent, whole_percent};
 use crate::label::ClusterProfile;
 use crate::RunResult;
 
@@ -50,45 +51,6 @@ struct Outlier {
     unusual: String,
     /// A likely placeholder id, flagged by the load (not by DBSCAN).
     flagged: bool,
-}
-
-pub fn percent(share: f64) -> String {
-    format!("{:.1} %", 100.0 * share)
-}
-
-/// 1234567 → "1,234,567", as the charts print counts.
-pub fn count(n: usize) -> String {
-    super::charts::fmt_int(n as u64)
-}
-
-/// 1234567.891 → "1,234,567.89"
-pub fn money(value: f64) -> String {
-    let cents = (value.abs() * 100.0).round() as u128;
-    let grouped = count((cents / 100) as usize);
-    format!(
-        "{}{grouped}.{:02}",
-        if value < 0.0 { "-" } else { "" },
-        cents % 100
-    )
-}
-
-/// 65648053.65 → "65.6 M": fits a KPI tile; the exact figure is printed beside it.
-fn compact_money(value: f64) -> String {
-    let size = value.abs();
-    let (scaled, unit) = if size >= 1e9 {
-        (value / 1e9, " bn")
-    } else if size >= 1e6 {
-        (value / 1e6, " M")
-    } else if size >= 1e4 {
-        (value / 1e3, " k")
-    } else {
-        return money(value);
-    };
-    format!("{scaled:.1}{unit}")
-}
-
-fn optional(value: Option<f64>, decimals: usize) -> String {
-    value.map_or("–".into(), |v| format!("{v:.decimals$}"))
 }
 
 fn hex(index: Option<usize>) -> String {
@@ -235,9 +197,9 @@ fn shrinkage_notes(run: &RunResult) -> Vec<String> {
         .into_iter()
         .map(|(feature, s)| {
             format!(
-                "{} (base {:.0} %, prior worth {:.1} {})",
+                "{} (base {}, prior worth {:.1} {})",
                 traits::pretty_name(feature),
-                100.0 * s.base,
+                whole_percent(s.base),
                 s.strength,
                 crate::features::observations_word(Some(&s.trials))
             )
@@ -311,15 +273,15 @@ pub fn write(
         "eps_source": if run.dbscan.eps_automatic { "from the knee of the k-distance curve" } else { "set by the job" },
         "min_points": run.dbscan.min_points,
         "dbscan_clusters": run.dbscan.clusters,
-        "dbscan_silhouette": optional(run.dbscan.silhouette, 3),
+        "dbscan_silhouette": fixed_or_dash(run.dbscan.silhouette, 3),
         "top_outliers": top_outliers(run, 10),
         "k_scores": km.scores.iter().map(|s| serde_json::json!({
             "k": s.k, "chosen": s.k == km.k,
-            "silhouette": optional(s.silhouette, 3), "ch": optional(s.calinski_harabasz, 1),
-            "db": optional(s.davies_bouldin, 3), "inertia": format!("{:.1}", s.inertia),
-            "stability": optional(s.stability, 2),
-            "bootstrap_stability": optional(s.bootstrap_stability, 2),
-            "restart_agreement": optional(s.restart_agreement, 2),
+            "silhouette": fixed_or_dash(s.silhouette, 3), "ch": fixed_or_dash(s.calinski_harabasz, 1),
+            "db": fixed_or_dash(s.davies_bouldin, 3), "inertia": format!("{:.1}", s.inertia),
+            "stability": fixed_or_dash(s.stability, 2),
+            "bootstrap_stability": fixed_or_dash(s.bootstrap_stability, 2),
+            "restart_agreement": fixed_or_dash(s.restart_agreement, 2),
         })).collect::<Vec<_>>(),
         "silhouette_sample": km.silhouette_sample,
         "gmm": mixture_section(run),
@@ -355,7 +317,7 @@ fn shape(run: &RunResult) -> serde_json::Value {
             "ari": format!("{:.3}", a.ari),
             "against": groups.title,
         })),
-        "silhouette": optional(km.chosen.silhouette, 3),
+        "silhouette": fixed_or_dash(km.chosen.silhouette, 3),
         "verdict": km.verdict,
         "skipped_rule_sets": run.rules.skipped.iter().map(|s| s.note()).collect::<Vec<_>>(),
         "rfm": run.rules.map.is_some(),
@@ -406,8 +368,8 @@ fn mixture_section(run: &RunResult) -> Option<serde_json::Value> {
         "components": components,
         "scores": g.scores.iter().map(|s| serde_json::json!({
             "k": s.k, "chosen": s.k == g.k,
-            "log_likelihood": optional(s.log_likelihood, 1), "bic": optional(s.bic, 1),
-            "aic": optional(s.aic, 1), "failed": s.failed.clone().unwrap_or_default(),
+            "log_likelihood": fixed_or_dash(s.log_likelihood, 1), "bic": fixed_or_dash(s.bic, 1),
+            "aic": fixed_or_dash(s.aic, 1), "failed": s.failed.clone().unwrap_or_default(),
         })).collect::<Vec<_>>(),
     }))
 }
@@ -431,20 +393,4 @@ pub(super) fn render_page(
         .map_err(|e| Error::output(dir.join(name), format!("rendering the template: {e}")))?;
     let path = dir.join("index.html");
     std::fs::write(&path, html).map_err(|e| output_error(&path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_groups_thousands_to_the_cent() {
-        assert_eq!(money(1234567.891), "1,234,567.89");
-        assert_eq!(money(-5.5), "-5.50");
-        assert_eq!(money(0.0), "0.00");
-        assert_eq!(compact_money(65_648_053.65), "65.6 M");
-        assert_eq!(compact_money(-12_345.0), "-12.3 k");
-        assert_eq!(compact_money(9_999.5), "9,999.50");
-        assert_eq!(count(1_234_567), "1,234,567");
-    }
 }

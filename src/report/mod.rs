@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 pub use applied::write as write_applied;
 pub use compared::write as write_comparison;
 pub use export::assignments_frame;
-pub use html::{count, money, percent};
 
 use crate::error::{output_error, Result};
 use crate::RunResult;
@@ -223,7 +222,10 @@ fn fingerprint(path: &Path) -> String {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            format!("{} bytes, sha256 {digest}", html::count(bytes as usize))
+            format!(
+                "{} bytes, sha256 {digest}",
+                crate::format::count(bytes as usize)
+            )
         }
         Err(e) => format!("unreadable now: {e}"),
     }

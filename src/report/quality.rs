@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::html::count;
 use super::traits::pretty_name;
 use crate::features::{FeatureGroup, Impute};
+use crate::format::{count, money, number};
 use crate::RunResult;
 
 #[derive(Serialize)]
@@ -33,10 +33,7 @@ pub fn section(run: &RunResult) -> Vec<QualityGroup> {
                 .dropped_revenue
                 .get(reason)
                 .map_or_else(String::new, |amount| {
-                    format!(
-                        "net amount {} left out of the revenue",
-                        super::html::money(*amount)
-                    )
+                    format!("net amount {} left out of the revenue", money(*amount))
                 });
             row(reason.clone(), count(*n), note)
         })
@@ -132,7 +129,7 @@ fn checks_passed(run: &RunResult) -> Option<QualityGroup> {
     if run.features.gives("monetary") {
         rows.push(QualityRow {
             what: "net revenue to the cent".into(),
-            value: super::html::money(crate::invariants::micros_to_money(expected.revenue_micros)),
+            value: money(crate::invariants::micros_to_money(expected.revenue_micros)),
             note: format!(
                 "equals the sum of the {}",
                 expected.revenue_source.trim_start_matches("the ")
@@ -175,7 +172,7 @@ fn filled(run: &RunResult) -> Vec<QualityRow> {
                     "{:.1} % of customers; {} — filled with {rule} ({})",
                     100.0 * cells as f64 / customers,
                     why_blank(column.group),
-                    super::traits::number(column.fill)
+                    number(column.fill)
                 ),
             })
         })

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::html::{money, percent};
 use super::summary::{rule_set_summaries, RuleSetSummary};
+use crate::format::{count, cut_point, money, percent, share_beside_count};
 use crate::label::CrossTable;
 use crate::rules::rfm::ScoreScale;
 use crate::RunResult;
@@ -76,7 +76,7 @@ fn block(summary: RuleSetSummary, crosstab: Option<&CrossTable>) -> RuleSetBlock
     let thresholds: Vec<String> = summary
         .thresholds
         .iter()
-        .map(|(k, v)| format!("{k} = {}", number(*v)))
+        .map(|(k, v)| format!("{k} = {}", cut_point(*v)))
         .collect();
     let a = &summary.agreement;
     RuleSetBlock {
@@ -90,7 +90,7 @@ fn block(summary: RuleSetSummary, crosstab: Option<&CrossTable>) -> RuleSetBlock
             .map(|s| SegmentRow {
                 name: s.info.name,
                 rule: s.info.rule,
-                customers: super::html::count(s.customers),
+                customers: count(s.customers),
                 share: percent(s.share),
                 revenue: money(s.revenue),
                 revenue_share: percent(s.revenue_share),
@@ -103,15 +103,6 @@ fn block(summary: RuleSetSummary, crosstab: Option<&CrossTable>) -> RuleSetBlock
             "Agreement with the k-means clusters: ARI {:.3}, NMI {:.3}; with DBSCAN: ARI {:.3}, NMI {:.3}.",
             a.kmeans.ari, a.kmeans.nmi, a.dbscan.ari, a.dbscan.nmi
         ),
-    }
-}
-
-/// "12 %", or "< 1 %" for a handful of customers (never "0 %" beside a count).
-fn share_of_cluster(share: f64) -> String {
-    if share < 0.005 {
-        "< 1 %".into()
-    } else {
-        format!("{:.0} %", 100.0 * share)
     }
 }
 
@@ -131,7 +122,7 @@ fn cross_rows(table: &CrossTable) -> CrossRows {
                     if *c == 0 {
                         "·".into()
                     } else {
-                        format!("{} ({})", super::html::count(*c), share_of_cluster(s))
+                        format!("{} ({})", count(*c), share_beside_count(s))
                     }
                 })
                 .collect(),
@@ -163,7 +154,7 @@ pub fn cut_points(run: &RunResult) -> CutPoints {
 }
 
 fn cut_row(name: &str, scale: &ScoreScale) -> CutRow {
-    let bounds: Vec<String> = scale.upper_bounds.iter().map(|b| number(*b)).collect();
+    let bounds: Vec<String> = scale.upper_bounds.iter().map(|b| cut_point(*b)).collect();
     CutRow {
         name: name.to_string(),
         method: scale.method.clone(),
@@ -173,27 +164,18 @@ fn cut_row(name: &str, scale: &ScoreScale) -> CutRow {
             .iter()
             .map(|r| match (r.min, r.max) {
                 (Some(lo), Some(hi)) if lo == hi => {
-                    format!("{} ({})", number(lo), super::html::count(r.customers))
+                    format!("{} ({})", cut_point(lo), count(r.customers))
                 }
                 (Some(lo), Some(hi)) => {
                     format!(
                         "{} – {} ({})",
-                        number(lo),
-                        number(hi),
-                        super::html::count(r.customers)
+                        cut_point(lo),
+                        cut_point(hi),
+                        count(r.customers)
                     )
                 }
                 _ => "empty".into(),
             })
             .collect(),
-    }
-}
-
-/// Whole numbers without decimals, others to two places, as an analyst writes cut points.
-pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.2}")
     }
 }

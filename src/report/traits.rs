@@ -1,7 +1,7 @@
 //! Plain-words descriptions of what sets a cluster apart from the whole customer base.
 
-use super::html::count;
 use crate::features::{FeatureKind, FeatureTable};
+use crate::format::{count, number, whole_percent};
 use crate::label::{descriptor, ClusterProfile};
 use crate::rules::NO_PURCHASE;
 
@@ -69,21 +69,6 @@ fn title_case(text: &str) -> String {
         .join(" ")
 }
 
-pub fn number(value: f64) -> String {
-    if (value - value.round()).abs() < 1e-9 || value.abs() >= 100.0 {
-        let sign = if value < -0.5 { "-" } else { "" };
-        format!("{sign}{}", count(value.abs().round() as usize))
-    } else if value.abs() >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
-}
-
-fn percent(share: f64) -> String {
-    format!("{:.0} %", 100.0 * share)
-}
-
 /// How a cluster's average compares with all customers' average, in words an analyst reads
 /// aloud: "days since last purchase: 312 on average vs 132 for all customers (2.4×)".
 pub fn describe(feature: &str, kind: FeatureKind, cluster_mean: f64, base_mean: f64) -> String {
@@ -91,8 +76,8 @@ pub fn describe(feature: &str, kind: FeatureKind, cluster_mean: f64, base_mean: 
     match kind {
         FeatureKind::Share | FeatureKind::Indicator => format!(
             "{name}: {} vs {} for all customers",
-            percent(cluster_mean),
-            percent(base_mean)
+            whole_percent(cluster_mean),
+            whole_percent(base_mean)
         ),
         FeatureKind::Numeric => format!(
             "{name}: {} on average vs {} for all customers{}",
@@ -136,15 +121,18 @@ pub fn describe_customer(feature: &str, kind: FeatureKind, value: f64, base_mean
     let name = pretty_name(feature);
     match kind {
         FeatureKind::Indicator if value >= 0.5 => {
-            format!("{name} ({} of all customers)", percent(base_mean))
+            format!("{name} ({} of all customers)", whole_percent(base_mean))
         }
         FeatureKind::Indicator => {
-            format!("not {name} ({} of all customers are)", percent(base_mean))
+            format!(
+                "not {name} ({} of all customers are)",
+                whole_percent(base_mean)
+            )
         }
         FeatureKind::Share => format!(
             "{name}: {} vs {} on average",
-            percent(value),
-            percent(base_mean)
+            whole_percent(value),
+            whole_percent(base_mean)
         ),
         FeatureKind::Numeric => {
             format!(

@@ -2,9 +2,22 @@
 //! measure, so a marketer sees at once which segment bought lately, often and much — and how
 //! spread out each segment is, which the averages on the cards hide.
 
-use plotters::coord::types::RangedCoordf64;
+use std::path::Path;
 
-use super::*;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::{series_color, AXIS, GRID, INK, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{quantile, tick_step, usable};
+use super::text::{
+    font, put, put_lines, text_width, two_lines, Fx, Txt, AXIS_TITLE, LABEL, PANEL_TITLE, TICK,
+};
+use crate::format::label_number;
 
 /// Five numbers of one segment's values: 5th, 25th, 50th, 75th and 95th percentile.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -230,7 +243,7 @@ fn box_panel<DB: DrawingBackend>(
         let x = scale.at(tick);
         chart.draw_series(LineSeries::new([(x, 0.0), (x, n as f64)], GRID))?;
         let (px, py) = chart.backend_coord(&(x, 0.0));
-        let label = fmt_num(tick);
+        let label = label_number(tick);
         let half = text_width(&label, TICK, false) / 2;
         if px - half < free_from {
             continue;
@@ -314,7 +327,7 @@ fn draw_box<DB: DrawingBackend>(
     put(
         root,
         fx,
-        &fmt_num(b.median),
+        &label_number(b.median),
         (px + 12, py),
         Txt::new(LABEL).at(HPos::Left, VPos::Center),
     )

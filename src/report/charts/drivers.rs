@@ -1,7 +1,17 @@
 //! What separates the segments: each clustered feature's variance explained by the segments.
 
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::canvas::{header, no_data, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::cluster_color;
+use super::error::Res;
+use super::render::{render, Figure};
 use super::sizes::{bar_panel, names_width, BarRow, Panel};
-use super::*;
+use super::text::Fx;
+use crate::format::whole_percent;
 
 /// One clustered feature: its name in words, its group (colours the bar) and R² (0–1).
 #[derive(Debug, Clone)]
@@ -58,11 +68,7 @@ impl Figure for DriversFig<'_> {
                 .iter()
                 .map(|b| 100.0 * b.r2.clamp(0.0, 1.0))
                 .collect(),
-            labels: self
-                .bars
-                .iter()
-                .map(|b| format!("{:.0} %", 100.0 * b.r2))
-                .collect(),
+            labels: self.bars.iter().map(|b| whole_percent(b.r2)).collect(),
             name_w,
             plot_w: bw as i32 - 2 * PAD - name_w,
         };

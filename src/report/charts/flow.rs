@@ -2,7 +2,18 @@
 //! current run's on the right, and between them ribbons as wide as the customers who went from
 //! one to the other (an alluvial chart).
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, rect, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::{cluster_color, AXIS, MUTED, OUTLIER_COLOR};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::text::{ellipsize, put, text_width, two_lines, Fx, Txt, LABEL, PANEL_TITLE, TICK};
+use crate::format::grouped;
 
 /// A segment block of a [`Flow`]; its height is the customers of its links.
 #[derive(Debug, Clone)]
@@ -178,7 +189,7 @@ fn spread_labels(centres: &[f64], heights: &[f64], top: f64, bottom: f64) -> Vec
 
 /// The muted line under a block's name: its customers and its note.
 fn note_line(node: &FlowNode, customers: u64) -> String {
-    let count = format!("{} customers", fmt_int(customers));
+    let count = format!("{} customers", grouped(customers));
     if node.note.is_empty() {
         count
     } else {

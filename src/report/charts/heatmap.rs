@@ -1,6 +1,43 @@
 //! Heatmaps: segment profiles (z-scores) and cluster × rule-segment shares.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, rect, HEADER_H, MAX_H, PAD, W};
+use super::colours::{
+    luminance, ramp, AXIS, DIVERGING, DIVERGING_CLAMP, INK, MISSING, MUTED, SEQUENTIAL,
+};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::nice_step;
+use super::text::{ellipsize, lines_up_to, put, put_lines, text_width, wrap, Fx, Txt, AXIS_TITLE};
+use crate::format::label_number;
+
+/// Colour scale of a [`Heatmap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Palette {
+    /// Blue–white–red centred at 0, saturating at ±2.5 (for z-scores).
+    Diverging,
+    /// White to dark blue from 0 to the largest value.
+    Sequential,
+}
+
+/// A labelled matrix for [`heatmap`]. `values` and `cell_text` are rows × columns; missing or
+/// NaN entries are drawn as light grey cells.
+#[derive(Debug, Clone)]
+pub struct Heatmap {
+    pub title: String,
+    pub row_labels: Vec<String>,
+    pub col_labels: Vec<String>,
+    pub values: Vec<Vec<f64>>,
+    pub cell_text: Vec<Vec<String>>,
+    pub palette: Palette,
+    pub row_axis: String,
+    pub col_axis: String,
+}
 
 /// Cluster × feature profile (diverging) or cluster × segment cross-table (sequential). Long
 /// column labels are wrapped, or turned vertical when they do not fit; the canvas widens for
@@ -355,9 +392,9 @@ impl HeatFig<'_> {
                 let mut t = -2.0;
                 while t <= 2.0 {
                     let s = if t > 0.0 {
-                        format!("+{}", fmt_num(t))
+                        format!("+{}", label_number(t))
                     } else {
-                        fmt_num(t)
+                        label_number(t)
                     };
                     ticks.push((t, s));
                     t += 1.0;
@@ -378,9 +415,9 @@ impl HeatFig<'_> {
                 let mut t = 0.0;
                 while t <= max * (1.0 + 1e-9) {
                     let label = if percent {
-                        format!("{} %", fmt_num(t * scale))
+                        format!("{} %", label_number(t * scale))
                     } else {
-                        fmt_num(t)
+                        label_number(t)
                     };
                     ticks.push((t, label));
                     t += step;

@@ -1,6 +1,18 @@
 //! DBSCAN k-distance curve with the knee and eps.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, PAD, W};
+use super::colours::{ACCENT, AXIS, GRID, INK, LINE, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{axis_fmt, quantile, usable};
+use super::text::{font, put, text_width, Fx, Txt, AXIS_TITLE, LABEL, TICK};
+use crate::format::{grouped, label_number, ordinal};
 
 /// Sorted distances to the k-th nearest neighbour (y) against rank (x), with the knee point and
 /// a horizontal line at eps. Very large curves are thinned for drawing (the curve is monotone, so
@@ -52,7 +64,7 @@ impl Figure for KDistFig<'_> {
         } else {
             format!(
                 "{} points; where the curve bends sharply upwards, points stop being in dense regions – a good eps",
-                fmt_int(pts.len() as u64)
+                grouped(pts.len() as u64)
             )
         };
         let body = header(
@@ -152,7 +164,7 @@ impl Figure for KDistFig<'_> {
             put(
                 root,
                 fx,
-                &format!("eps = {}", fmt_num(e)),
+                &format!("eps = {}", label_number(e)),
                 (left_px + 14, py - 8),
                 Txt::new(LABEL)
                     .bold()
@@ -168,8 +180,8 @@ impl Figure for KDistFig<'_> {
             let (px, py) = chart.backend_coord(&(kx, ky));
             let label = format!(
                 "Knee: point {}, distance {}",
-                fmt_int(self.knee as u64 + 1),
-                fmt_num(ky)
+                grouped(self.knee as u64 + 1),
+                label_number(ky)
             );
             // Up and to the left of the knee, where the rising curve leaves room; to the right
             // if that would leave the plot.
@@ -193,8 +205,8 @@ impl Figure for KDistFig<'_> {
                 fx,
                 &format!(
                     "Axis cut at {}: the largest distance is {}",
-                    fmt_num(y_max),
-                    fmt_num(full_max)
+                    label_number(y_max),
+                    label_number(full_max)
                 ),
                 (left_px + 14, top_px + 10),
                 Txt::new(19.0).color(MUTED).at(HPos::Left, VPos::Top),

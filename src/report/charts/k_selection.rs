@@ -1,6 +1,45 @@
 //! Choosing k: one panel per criterion against k.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, PAD, W};
+use super::colours::{ACCENT, AXIS, GRID, INK, LINE};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{axis_fmt, usable};
+use super::text::{font, put, text_width, Fx, Txt, AXIS_TITLE, PANEL_TITLE, TICK};
+
+/// Scores per candidate k for [`k_selection`]: one panel per score, the chosen k marked in each.
+#[derive(Debug, Clone)]
+pub struct KSelection {
+    pub title: String,
+    pub ks: Vec<usize>,
+    pub panels: Vec<KPanel>,
+    pub chosen_k: usize,
+}
+
+/// One score over the candidate ks; `values` is parallel to [`KSelection::ks`].
+#[derive(Debug, Clone)]
+pub struct KPanel {
+    /// Panel title, saying which direction is better.
+    pub title: String,
+    pub axis: String,
+    pub values: Vec<Option<f64>>,
+}
+
+impl KPanel {
+    pub fn new(title: &str, axis: &str, values: Vec<Option<f64>>) -> Self {
+        Self {
+            title: title.into(),
+            axis: axis.into(),
+            values,
+        }
+    }
+}
 
 /// Four panels (2 × 2): silhouette, Calinski–Harabasz, Davies–Bouldin and inertia against k,
 /// the chosen k marked in each by a dashed line and a highlighted marker.

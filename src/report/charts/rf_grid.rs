@@ -1,6 +1,37 @@
 //! The classic R×F grid with counts, shares and group outlines.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, rect, H, HEADER_H, PAD, W};
+use super::colours::{group_colors, BORDER, MISSING, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::text::{ellipsize, put, text_width, wrap, Fx, Txt, AXIS_TITLE, LABEL};
+use crate::format::{grouped, percent, short_count, signed_percent};
+
+/// The RFM recency × frequency grid for [`rf_grid`]. All arrays are `bins × bins`, indexed
+/// `[r-1][f-1]`; missing entries of short or ragged arrays are drawn as empty cells.
+#[derive(Debug, Clone)]
+pub struct RfGrid {
+    /// Number of score bins, 2..=9 (values outside are clamped).
+    pub bins: usize,
+    /// Customers per cell.
+    pub counts: Vec<Vec<u64>>,
+    /// Net revenue of the customers in each cell; may be zero or negative (refunds).
+    pub revenue: Vec<Vec<f64>>,
+    /// Segment name per cell; neighbouring cells with the same name form one region.
+    pub group_of_cell: Vec<Vec<String>>,
+    pub title: String,
+    /// Title of the R×F map in use, e.g. "Classic RFM groups".
+    pub map_name: String,
+    /// All customers, buyers or not: shares are of this many when given, so they match the
+    /// rule tables; otherwise of the customers in the grid.
+    pub all_customers: Option<u64>,
+}
 
 /// The RFM grid for any number of score bins (2 to 9): x = F score 1..bins, y = R score 1..bins
 /// (best at the top). Each cell shows its customer count, its share of customers and its share
@@ -39,7 +70,7 @@ struct CellStyle {
     band: i32,
     label_size: f64,
     count_size: f64,
-    /// Counts too wide for the cells are written short ("1.23 M"), see [`fmt_count_short`].
+    /// Counts too wide for the cells are written short ("1.23 M"), see [`short_count`].
     compact_counts: bool,
     share_size: f64,
     /// Words after the customer and revenue shares; empty when only the numbers fit (the
@@ -129,23 +160,23 @@ impl<'a> RfFig<'a> {
         if self.total == 0 {
             "–".to_string()
         } else {
-            fmt_pct(n as f64 / self.total as f64)
+            percent(n as f64 / self.total as f64)
         }
     }
 
     /// "–" when the total is not positive or the cell's revenue is not a number.
     fn revenue_share(&self, v: f64) -> String {
         match self.total_revenue {
-            Some(total) if v.is_finite() => fmt_signed_pct(v / total),
+            Some(total) if v.is_finite() => signed_percent(v / total),
             _ => "–".to_string(),
         }
     }
 
     fn count_text(&self, n: u64, style: &CellStyle) -> String {
         if style.compact_counts {
-            fmt_count_short(n)
+            short_count(n)
         } else {
-            fmt_int(n)
+            grouped(n)
         }
     }
 
@@ -163,9 +194,9 @@ impl<'a> RfFig<'a> {
                 .map(|&(r, f)| {
                     let n = self.count(r, f);
                     if compact {
-                        fmt_count_short(n)
+                        short_count(n)
                     } else {
-                        fmt_int(n)
+                        grouped(n)
                     }
                 })
                 .collect();
@@ -178,7 +209,7 @@ impl<'a> RfFig<'a> {
         let full = largest(false, (start * 0.8).max(14.0));
         let full_fits = cells
             .iter()
-            .all(|&(r, f)| text_width(&fmt_int(self.count(r, f)), full, true) <= inner);
+            .all(|&(r, f)| text_width(&grouped(self.count(r, f)), full, true) <= inner);
         let (count_size, compact_counts) = if full_fits {
             (full, false)
         } else {
@@ -247,33 +278,6 @@ fn rf_border(cell: i32) -> i32 {
 /// The shares in the cells: darker than `MUTED`, which is too faint on the group colours.
 const CELL_TEXT: RGBColor = RGBColor(66, 66, 66);
 
-/// A count in at most five digits and a unit: "98,765", "123 k", "1.23 M", "4.5 bn".
-fn fmt_count_short(n: u64) -> String {
-    let a = n as f64;
-    match n {
-        0..=99_999 => fmt_int(n),
-        100_000..=999_999 => format!("{} k", fmt_sig(a / 1e3, 3)),
-        1_000_000..=999_999_999 => format!("{} M", fmt_sig(a / 1e6, 3)),
-        _ => format!("{} bn", fmt_sig(a / 1e9, 3)),
-    }
-}
-
-/// A share that may be negative (refunds), with a real minus sign.
-fn fmt_signed_pct(frac: f64) -> String {
-    if frac == 0.0 {
-        // Also −0.0, which would print as "-0.0 %".
-        "0.0 %".to_string()
-    } else if frac.is_finite() && frac < 0.0 {
-        if frac * 100.0 > -0.05 {
-            "> −0.1 %".to_string()
-        } else {
-            format!("−{}", fmt_pct(-frac))
-        }
-    } else {
-        fmt_pct(frac)
-    }
-}
-
 /// `s` in at most as many lines of at most `max_w` pixels as fit in `height`, at the largest
 /// size from `start` down to `min`; at `min`, the last line is shortened with an ellipsis.
 /// Returns the size, the lines and whether anything had to be cut.
@@ -340,11 +344,11 @@ impl Figure for RfFig<'_> {
         let customers = if self.in_grid < self.total {
             format!(
                 "{} of {} customers (those who bought)",
-                fmt_int(self.in_grid),
-                fmt_int(self.total)
+                grouped(self.in_grid),
+                grouped(self.total)
             )
         } else {
-            format!("{} customers", fmt_int(self.total))
+            format!("{} customers", grouped(self.total))
         };
         let subtitle = format!(
             "{customers} by recency (R) and frequency (F) score, {n} = best, 1 = worst{map}"
@@ -626,7 +630,7 @@ impl RfFig<'_> {
                 )?;
                 let stats = format!(
                     "{} customer{} ({customers})  ·  {rev} of revenue",
-                    fmt_int(n),
+                    grouped(n),
                     if n == 1 { "" } else { "s" }
                 );
                 put(
@@ -682,23 +686,5 @@ impl RfFig<'_> {
             )?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_signed_shares() {
-        assert_eq!(fmt_signed_pct(-0.123), "−12.3 %");
-        assert_eq!(fmt_signed_pct(-0.0001), "> −0.1 %");
-        assert_eq!(fmt_signed_pct(1.5), "150.0 %");
-        assert_eq!(fmt_signed_pct(f64::NAN), "n/a");
-        assert_eq!(fmt_signed_pct(-0.0), "0.0 %");
-        assert_eq!(fmt_count_short(98_765), "98,765");
-        assert_eq!(fmt_count_short(123_456), "123 k");
-        assert_eq!(fmt_count_short(1_234_567), "1.23 M");
-        assert!(fmt_count_short(u64::MAX).ends_with(" bn"));
     }
 }

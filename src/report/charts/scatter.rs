@@ -1,6 +1,27 @@
 //! The PCA scatter of customers coloured by cluster.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, HEADER_H, PAD, W};
+use super::colours::{series_color, AXIS, GRID, INK, MUTED};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{axis_fmt, quantile, share_divisor, usable};
+use super::text::{font, lines_up_to, put, put_lines, wrap, Fx, Txt, AXIS_TITLE, LABEL, TICK};
+use crate::format::{grouped, percent};
+
+/// One cluster's points in [`pca_scatter`].
+#[derive(Debug, Clone)]
+pub struct ScatterSeries {
+    pub name: String,
+    /// `None` draws the points in grey (DBSCAN noise / outliers).
+    pub color_index: Option<usize>,
+    pub points: Vec<(f64, f64)>,
+}
 
 /// 2-D PCA projection coloured by cluster; axis titles built from the explained variance shares
 /// (fractions or percent). Points are small and semi-transparent; the caller samples.
@@ -59,11 +80,11 @@ impl Figure for ScatterFig<'_> {
         } else if (e1 + e2).is_finite() {
             format!(
                 "{} customers, coloured by cluster; the two axes together capture {} of the variation",
-                fmt_int(shown as u64),
-                fmt_pct(e1 + e2)
+                grouped(shown as u64),
+                percent(e1 + e2)
             )
         } else {
-            format!("{} customers, coloured by cluster", fmt_int(shown as u64))
+            format!("{} customers, coloured by cluster", grouped(shown as u64))
         };
         let body = header(root, fx, "Customer map (principal components)", &subtitle)?;
         if shown == 0 {
@@ -96,7 +117,7 @@ impl Figure for ScatterFig<'_> {
 
         let axis_title = |pc: &str, e: f64| {
             if e.is_finite() {
-                format!("{pc} ({} of variance)", fmt_pct(e))
+                format!("{pc} ({} of variance)", percent(e))
             } else {
                 pc.to_string()
             }
@@ -177,7 +198,7 @@ impl Figure for ScatterFig<'_> {
             ly += 20;
             let note = format!(
                 "Zoomed to the bulk of the customers: {} extreme {} outside the view.",
-                fmt_int(hidden as u64),
+                grouped(hidden as u64),
                 if hidden == 1 {
                     "point lies"
                 } else {

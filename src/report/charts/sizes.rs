@@ -1,6 +1,32 @@
 //! Cluster sizes and share of revenue.
 
-use super::*;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{header, no_data, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::{series_color, AXIS, GRID, INK};
+use super::error::Res;
+use super::render::{render, Figure};
+use super::scales::{axis_fmt, share_divisor, usable};
+use super::text::{
+    font, put, put_lines, text_width, two_lines, Fx, Txt, AXIS_TITLE, LABEL, PANEL_TITLE, TICK,
+};
+use crate::format::{grouped, percent};
+
+/// One bar group of [`sizes_and_revenue`]. Shares are fractions (0.234 = 23.4 %); values given
+/// in percent (any share above 1) are recognised and used as such.
+#[derive(Debug, Clone)]
+pub struct ClusterBar {
+    pub name: String,
+    /// `None` draws the bar in grey (DBSCAN noise / outliers).
+    pub color_index: Option<usize>,
+    pub customers: u64,
+    pub customer_share: f64,
+    pub revenue_share: f64,
+}
 
 /// Side-by-side: left panel customers per cluster (bars, labelled with count and %), right panel
 /// share of revenue (%); the customers alone when the inputs carry no spend.
@@ -28,7 +54,7 @@ impl Figure for SizesFig<'_> {
         } else {
             format!(
                 "{} customers in {} groups{}",
-                fmt_int(total),
+                grouped(total),
                 bars.len(),
                 if self.with_revenue {
                     "; bars in the same order and colour on both sides"
@@ -68,8 +94,8 @@ impl Figure for SizesFig<'_> {
                 .map(|b| {
                     format!(
                         "{} ({})",
-                        fmt_int(b.customers),
-                        fmt_pct(b.customer_share / cdiv)
+                        grouped(b.customers),
+                        percent(b.customer_share / cdiv)
                     )
                 })
                 .collect(),
@@ -92,7 +118,7 @@ impl Figure for SizesFig<'_> {
                 .collect(),
             labels: bars
                 .iter()
-                .map(|b| fmt_pct(b.revenue_share / rdiv))
+                .map(|b| percent(b.revenue_share / rdiv))
                 .collect(),
             name_w: 0,
             plot_w,
