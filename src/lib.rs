@@ -5,8 +5,7 @@
 //! and [`run`] writes its report. Beside the stages: [`job`] (the job file, parsed and
 //! checked), [`model`] (the fitted model saved with a run, and applied to new data), [`drift`]
 //! and [`compare`] (one run against an earlier one), [`stages`] (the stages one command at a
-//! time, with Parquet files in between), [`invariants`] (the checks every run makes),
-//! [`metrics`], [`generate`] (synthetic data), and the leaves [`error`], [`format`] and
+//! time, with Parquet files in between), [`metrics`], [`generate`] (synthetic data), and the leaves [`error`], [`format`] and
 //! [`layout`]. The command line (`src/main.rs`, `src/cmd/`) only parses arguments, calls these
 //! and prints.
 
@@ -17,7 +16,6 @@ pub mod error;
 pub mod features;
 pub mod format;
 pub mod generate;
-pub mod invariants;
 pub mod job;
 pub mod label;
 pub mod layout;

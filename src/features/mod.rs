@@ -167,7 +167,7 @@ impl FeatureTable {
 
     /// Net revenue in the as-of window rounded to the cent, summed exactly in millionths.
     pub fn net_revenue(&self) -> f64 {
-        crate::invariants::micros_to_money(crate::invariants::total_micros(&self.facts.monetary))
+        crate::load::ledger::micros_to_money(crate::load::ledger::total_micros(&self.facts.monetary))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -2,6 +2,7 @@
 //! timestamp, amount, …).
 //! Every table comes out with canonical column names and types; dropped rows are counted.
 
+pub mod ledger;
 pub mod missing;
 pub mod parse;
 mod query;
@@ -75,7 +76,7 @@ pub struct DataQuality {
     /// The customers and revenue counted from the loaded tables, which the run's outputs must
     /// reconcile to (see `invariants`).
     #[serde(default)]
-    pub expected: Option<crate::invariants::Expected>,
+    pub expected: Option<ledger::Expected>,
     /// Net amount (money, to the cent) of the dropped rows, by the reason in `dropped`, for the
     /// tables that carry amounts.
     #[serde(default)]
@@ -104,7 +105,7 @@ impl DataQuality {
         let key = format!("{table}: {reason}");
         *self.dropped.entry(key.clone()).or_default() += rows;
         if let Some(micros) = micros {
-            let money = crate::invariants::micros_to_money(micros);
+            let money = ledger::micros_to_money(micros);
             *self.dropped_revenue.entry(key).or_default() += money;
         }
     }

@@ -3,6 +3,7 @@
 //! written from the [`RunResult`] (`crate::run` does both).
 
 mod check;
+pub mod invariants;
 mod migrations;
 mod result;
 mod stopwatch;
@@ -96,9 +97,9 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
         format!("{rows} rows from {} files", inputs.quality.files.len()),
     );
     let as_of = crate::features::resolve_as_of(options.as_of, job.as_of(), &inputs);
-    let expected = crate::invariants::Expected::of_inputs(&inputs, as_of)?;
+    let expected = load::ledger::Expected::of_inputs(&inputs, as_of)?;
     let features = crate::features::for_customers(&inputs, as_of, &job.features)?;
-    crate::invariants::check_features(&expected, &features)?;
+    invariants::check_features(&expected, &features)?;
     clock.lap(
         "features",
         format!(

@@ -104,7 +104,7 @@ fn round4(p: f64) -> f64 {
 
 pub fn write(run: &RunResult, dir: &Path) -> Result<()> {
     let frame = assignments_frame(run)?;
-    crate::invariants::check_assignments(&frame, run.features.len())?;
+    crate::pipeline::invariants::check_assignments(&frame, run.features.len())?;
     write_frame(frame, dir)
 }
 

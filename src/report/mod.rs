@@ -22,6 +22,7 @@ pub use compared::write as write_comparison;
 pub use export::assignments_frame;
 
 use crate::error::{output_error, Result};
+use crate::format::money;
 use crate::RunResult;
 
 pub struct ChartFile {
@@ -172,7 +173,7 @@ fn replace_by_two_renames(staging: &Path, target: &Path) -> Result<()> {
 }
 
 fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
-    let segmentations = crate::invariants::check_segmentations(run)?;
+    let segmentations = crate::pipeline::invariants::check_segmentations(run)?;
     crate::error::injected_fault()?;
     let chart_dir = dir.join("charts");
     std::fs::create_dir_all(&chart_dir).map_err(|e| output_error(&chart_dir, e))?;
@@ -282,7 +283,7 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
     if let Some(expected) = &run.quality.expected {
         log.push_str(&format!(
             "checks passed: {}\n",
-            crate::invariants::Passed(expected, segmentations)
+            crate::pipeline::invariants::Passed(expected, segmentations)
         ));
     }
     log.push_str(&format!(
