@@ -69,7 +69,7 @@ const FEW_REFERENCES: usize = 256;
 /// Index and distance of the nearest reference row for each query row.
 pub fn nearest(queries: ArrayView2<f64>, references: ArrayView2<f64>) -> Vec<(usize, f64)> {
     if references.nrows() <= FEW_REFERENCES {
-        return super::lloyd::nearest_centroids(queries, references)
+        return super::kmeans::lloyd::nearest_centroids(queries, references)
             .into_iter()
             .map(|(j, d)| (j, d.sqrt()))
             .collect();

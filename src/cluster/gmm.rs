@@ -21,12 +21,6 @@ use crate::error::{Error, Result};
 
 /// A customer whose largest membership probability is below this is called uncertain.
 pub const CONFIDENT: f64 = 0.8;
-/// Default covariance floor added to the diagonal (`[discovery] gmm_reg_covar`). The matrix is
-/// scaled to unit spread, so 0.01 is a floor of 0.1 standard deviations: it keeps components
-/// from collapsing onto customers with identical values (no refunds, clipped values), whose
-/// near-zero variances make the likelihood — and BIC — improve without end as k grows.
-/// scikit-learn's default is 1e-6.
-pub const DEFAULT_REG_COVAR: f64 = 0.01;
 /// Convergence: change of the mean log-likelihood per customer, as scikit-learn's `tol`.
 const TOLERANCE: f64 = 1e-3;
 const MAX_ITERATIONS: u64 = 300;
@@ -153,7 +147,8 @@ pub struct GmmOptions {
     pub n_runs: usize,
     /// The mixture is fitted on at most this many customers (seeded sample); all are assigned.
     pub sample: usize,
-    /// Added to every covariance's diagonal; see [`DEFAULT_REG_COVAR`].
+    /// Added to every covariance's diagonal, in the matrix's scaled units (the job's default is
+    /// `job::DEFAULT_GMM_REG_COVAR`).
     pub reg_covar: f64,
     pub seed: u64,
 }

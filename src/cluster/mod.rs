@@ -1,12 +1,15 @@
-//! Stage 4 — cluster: discover segments with k-means and DBSCAN (SPEC §5).
+//! Stage 4 — cluster: discover segments with k-means and DBSCAN, and optionally a Gaussian
+//! mixture.
+//!
+//! A method's folder keeps its policy apart from its algorithm, as linfa's `k_means/` does: the
+//! folder's `mod.rs` decides (which k, which eps, how many restarts, which sample, how stable),
+//! and the algorithm fits ([`kmeans::lloyd`], [`dbscan::density`], and
+//! [`dbscan::nearest_within`] for the customers outside DBSCAN's sample).
 
 pub mod dbscan;
-pub mod density;
 pub mod distance;
 pub mod gmm;
 pub mod kmeans;
-pub mod lloyd;
-pub mod nearest_within;
 
 pub use dbscan::{DbscanOptions, DbscanResult};
 pub use gmm::{GmmOptions, GmmResult};

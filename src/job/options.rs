@@ -13,7 +13,11 @@ use crate::error::JobError;
 /// (a unit test there keeps the two lists equal, so the job format needs no stage module).
 pub const FEATURE_GROUPS: [&str; 5] = ["rfm", "behaviour", "habits", "engagement", "demographic"];
 
-/// Floor added to the mixture's covariance diagonals when the job sets none, in scaled units.
+/// Covariance floor added to the mixture's diagonals when the job sets none (`[discovery]
+/// gmm_reg_covar`). The matrix is scaled to unit spread, so 0.01 is a floor of 0.1 standard
+/// deviations: it keeps components from collapsing onto customers with identical values (no
+/// refunds, clipped values), whose near-zero variances make the likelihood — and BIC — improve
+/// without end as k grows. scikit-learn's default is 1e-6.
 pub const DEFAULT_GMM_REG_COVAR: f64 = 0.01;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

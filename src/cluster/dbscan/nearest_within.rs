@@ -20,7 +20,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use super::lloyd::KMeansParams;
+use crate::cluster::kmeans::lloyd::{self, KMeansParams};
 
 /// Slack on the triangle-inequality bounds, so that rounding never prunes the true nearest.
 const BOUND_SLACK: f64 = 1e-9;
@@ -61,7 +61,7 @@ impl NearestWithin {
             // No rows (or no columns): one empty cell answers every query with None.
             Err(_) => ndarray::Array2::zeros((1, d)),
         };
-        let assigned = super::lloyd::nearest_centroids(references, centres.view());
+        let assigned = lloyd::nearest_centroids(references, centres.view());
         let k = centres.nrows();
         let mut members: Vec<(usize, usize, f64)> = assigned
             .iter()

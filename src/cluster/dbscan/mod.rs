@@ -1,5 +1,6 @@
-//! DBSCAN (the clustering itself is [`super::density`]), eps from the knee of the k-distance
-//! curve, noise kept as "Outliers".
+//! DBSCAN, the policy: min_points and eps (from the knee of the k-distance curve), a seeded
+//! sample for large bases, and noise kept as "Outliers". The clustering itself is [`density`];
+//! [`nearest_within`] places the customers outside the sample.
 //!
 //! Large bases: DBSCAN runs on a seeded sample of at most `sample` customers; every other
 //! customer joins the cluster of its nearest clustered sample customer when that one is within
@@ -9,9 +10,12 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::density::DbscanParams;
+pub mod density;
+pub mod nearest_within;
+
+use self::density::DbscanParams;
+use self::nearest_within::NearestWithin;
 use super::distance;
-use super::nearest_within::NearestWithin;
 use crate::error::Result;
 
 pub struct DbscanOptions {
