@@ -33,6 +33,21 @@ pub struct RunOptions {
     pub baseline_model: Option<PathBuf>,
 }
 
+/// The command line's options when no flag is given: reports under `reports`, the job's as-of
+/// date and seed (else the day after the latest transaction, and 42), the model of the job's
+/// latest earlier run as the drift baseline, progress printed.
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            output_root: PathBuf::from("reports"),
+            as_of: None,
+            seed: None,
+            quiet: false,
+            baseline_model: None,
+        }
+    }
+}
+
 pub struct ReferenceAgreement {
     pub name: String,
     pub kmeans: Agreement,

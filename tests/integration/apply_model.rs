@@ -4,44 +4,23 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use segmenta::generate::{generate_range, write_tables, GenerateOptions, SyntheticData};
+use segmenta::generate::SyntheticData;
 use segmenta::job::Job;
 use segmenta::model::SavedModel;
 use segmenta::RunOptions;
 
+use crate::util::{self, options, DemoJob};
+
 const SEED: u64 = 11;
 
-fn options(root: &Path) -> RunOptions {
-    RunOptions {
-        output_root: root.to_path_buf(),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    }
-}
-
-/// The demo job's mapping and settings over generated tables in `dir`.
+/// The demo job's mapping and settings, with k = 5, over generated tables in `dir`.
 fn job_over(data: &SyntheticData, dir: &Path) -> Job {
-    std::fs::create_dir_all(dir).unwrap();
-    write_tables(data, dir, "parquet").unwrap();
-    let demo =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-            .unwrap()
-            .replace(
-                "[discovery]\nk = \"auto\"\nk_range = [2, 10]",
-                "[discovery]\nk = 5",
-            );
-    std::fs::write(dir.join("job.toml"), demo).unwrap();
-    Job::from_file(&dir.join("job.toml")).unwrap()
+    let path = DemoJob::bundled().fixed_k(5).write_over(data, dir);
+    Job::from_file(&path).unwrap()
 }
 
 fn population(range: std::ops::Range<usize>) -> SyntheticData {
-    let options = GenerateOptions {
-        customers: range.end,
-        seed: SEED,
-    };
-    generate_range(&options, range)
+    util::population(range, SEED)
 }
 
 /// customer id → k-means cluster in an assignments.csv.

@@ -2,14 +2,13 @@
 //! reaches the job (a key the parser dropped or renamed would be missing when the parsed job is
 //! written back as TOML).
 
-use std::path::Path;
-
 use segmenta::job::Job;
+
+use crate::util;
 
 /// The first ```toml block after "A full example".
 fn readme_example() -> String {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(util::repo("README.md")).unwrap();
     let from = readme
         .find("A full example")
         .expect("README has the full example");
