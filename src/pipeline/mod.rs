@@ -43,8 +43,10 @@ pub struct RunOptions {
     pub baseline_model: Option<PathBuf>,
 }
 
+/// The command line's options when no flag is given: reports under `reports`, the job's as-of
+/// date and seed (else the day after the latest transaction, and 42), the model of the job's
+/// latest earlier run as the drift baseline, progress printed.
 impl Default for RunOptions {
-    /// The command line's defaults: reports under `reports/`, the job's own as-of date and seed.
     fn default() -> Self {
         RunOptions {
             output_root: PathBuf::from("reports"),

@@ -228,8 +228,8 @@ fn check_yes_no(frame: &DataFrame, condition: &Condition, expr: &Expr) -> Result
 }
 
 /// Runs a polars step over user-written conditions. Polars answers most mistyped expressions
-/// with an error but a few with a panic (`r_score AND ''`, found by tests/fuzz.rs); both become
-/// the same error naming the conditions.
+/// with an error but a few with a panic (`r_score AND ''`, found by tests/integration/fuzz.rs);
+/// both become the same error naming the conditions.
 fn guarded<T>(conditions: &[Condition], step: impl FnOnce() -> PolarsResult<T>) -> Result<T> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
         Ok(result) => result.map_err(|e| evaluation_error(conditions, e)),

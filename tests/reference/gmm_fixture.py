@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference Gaussian mixtures for `tests/gmm_matches_sklearn.rs`, computed with scikit-learn.
+"""Reference Gaussian mixtures for `tests/integration/gmm_matches_sklearn.rs`, computed with
+scikit-learn.
 
 Reads the 2,000 x 6 matrix of `tests/data/kmeans_fixture.json` (five Gaussian blobs, made by
 `kmeans_fixture.py`) and writes `tests/data/gmm_fixture.json`: for k = 2..8 the BIC, AIC and mean

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference k-means inertias for `tests/kmeans_matches_sklearn.rs`, computed with scikit-learn.
+"""Reference k-means inertias for `tests/integration/kmeans_matches_sklearn.rs`, computed with
+scikit-learn.
 
 Writes `tests/data/kmeans_fixture.json` (relative to the repository root): a 2,000 x 6 matrix of
 5 Gaussian blobs with different sizes and spreads (`numpy.random.default_rng(2024)`, rows

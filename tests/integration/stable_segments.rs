@@ -15,6 +15,8 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use serde_json::Value;
 
+use crate::util::{self, workdir};
+
 /// 600 customers in three planted groups that differ in recency, orders and spend only: regulars
 /// (8–14 orders over the year), lapsed one-or-two-timers and recent big one-or-two-timers. Every
 /// order's weekday and hour are drawn at random for everyone: habits are pure noise here.
@@ -41,16 +43,8 @@ fn noisy_habits_log() -> String {
 
 fn run_job(dir: &Path, job: &str) -> (Value, PathBuf) {
     std::fs::write(dir.join("job.toml"), job).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_segmenta"))
-        .args(["run", "job.toml", "--output", "out", "--quiet"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = util::cli(dir, ["run", "job.toml", "--output", "out", "--quiet"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let name = job
         .lines()
         .find_map(|l| l.strip_prefix("name = "))
@@ -115,8 +109,7 @@ presets = ["classic-rfm"]
 
 #[test]
 fn habit_noise_from_one_or_two_orders_makes_no_segment() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tx.csv"), noisy_habits_log()).unwrap();
+    let dir = workdir(&[("tx.csv", &noisy_habits_log())]);
 
     let (summary, _) = run_job(dir.path(), JOB);
     let traits = strongest_traits(&summary);
@@ -182,8 +175,7 @@ fn customers_without_structure_get_the_verdict() {
             .collect();
         writeln!(csv, "U{i},{}", v.join(",")).unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cloud.csv"), csv).unwrap();
+    let dir = workdir(&[("cloud.csv", &csv)]);
     let job = r#"
 name = "cloud"
 as_of = "2025-01-01"

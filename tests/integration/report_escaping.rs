@@ -5,8 +5,7 @@
 //! The script id (`<script>alert("x")</script>`) belongs to a big spender, so it appears in the
 //! page's outlier table; the category is `"><img src=x onerror=…>`.
 
-use segmenta::job::Job;
-use segmenta::RunOptions;
+use crate::util::{self, client_log_job, workdir};
 
 const SCRIPT_ID: &str = r#"<script>alert("x")</script>"#;
 const HOSTILE_CATEGORY: &str = r#""><img src=x onerror=alert(1)>"#;
@@ -43,22 +42,15 @@ fn transactions() -> String {
 
 #[test]
 fn data_values_are_escaped_in_the_page_and_neutralised_in_the_csv() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tx.csv"), transactions()).unwrap();
-    std::fs::write(
-        dir.path().join("job.toml"),
-        "name = \"escaping\"\nas_of = \"2024-07-01\"\n[inputs.transactions]\npath = \"tx.csv\"\ncustomer_id = \"client\"\ntimestamp = \"when\"\namount = \"value\"\ncategory = \"category\"\n[discovery]\nk_range = [2, 4]\n",
-    )
-    .unwrap();
-    let job = Job::from_file(&dir.path().join("job.toml")).unwrap();
-    let options = RunOptions {
-        output_root: dir.path().join("out"),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    };
-    let (result, folder) = segmenta::run(&job, &options).unwrap();
+    let dir = workdir(&[("tx.csv", &transactions())]);
+    let job = util::write_job(
+        dir.path(),
+        &client_log_job(
+            "escaping",
+            "category = \"category\"\n[discovery]\nk_range = [2, 4]\n",
+        ),
+    );
+    let (result, folder) = segmenta::run(&job, &util::options(&dir.path().join("out"))).unwrap();
     assert!(result
         .features
         .customer_ids

@@ -13,44 +13,23 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use segmenta::generate::{generate_range, write_tables, GenerateOptions, SyntheticData};
+use segmenta::generate::SyntheticData;
 use segmenta::job::Job;
 use segmenta::model::SavedModel;
 use segmenta::RunOptions;
 
+use crate::util::{self, options, DemoJob};
+
 const SEED: u64 = 11;
 
-fn options(root: &Path) -> RunOptions {
-    RunOptions {
-        output_root: root.to_path_buf(),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    }
-}
-
-/// The demo job's mapping and settings over generated tables in `dir`.
+/// The demo job's mapping and settings, with k = 5, over generated tables in `dir`.
 fn job_over(data: &SyntheticData, dir: &Path) -> Job {
-    std::fs::create_dir_all(dir).unwrap();
-    write_tables(data, dir, "parquet").unwrap();
-    let demo =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-            .unwrap()
-            .replace(
-                "[discovery]\nk = \"auto\"\nk_range = [2, 10]",
-                "[discovery]\nk = 5",
-            );
-    std::fs::write(dir.join("job.toml"), demo).unwrap();
-    Job::from_file(&dir.join("job.toml")).unwrap()
+    let path = DemoJob::bundled().fixed_k(5).write_over(data, dir);
+    Job::from_file(&path).unwrap()
 }
 
 fn population(range: std::ops::Range<usize>) -> SyntheticData {
-    let options = GenerateOptions {
-        customers: range.end,
-        seed: SEED,
-    };
-    generate_range(&options, range)
+    util::population(range, SEED)
 }
 
 /// customer id → k-means cluster in an assignments.csv.
@@ -78,7 +57,7 @@ fn a_redrawn_sample_keeps_its_clusters_and_shifted_data_warns() {
 
     // Customers 1000–2999 are in both samples with the same history.
     let redrawn_job = job_over(&population(1000..4000), &root.path().join("redrawn"));
-    let applied = segmenta::apply::apply(&model, &redrawn_job, &options(&reports)).unwrap();
+    let applied = segmenta::model::apply(&model, &redrawn_job, None).unwrap();
     let folder = segmenta::report::write_applied(&applied, &reports).unwrap();
     assert!(
         folder.ends_with("demo/2026-01-01-applied"),
@@ -152,7 +131,7 @@ fn a_redrawn_sample_keeps_its_clusters_and_shifted_data_warns() {
         *price *= 3.0;
     }
     let shifted_job = job_over(&shifted, &root.path().join("shifted"));
-    let applied = segmenta::apply::apply(&model, &shifted_job, &options(&reports)).unwrap();
+    let applied = segmenta::model::apply(&model, &shifted_job, None).unwrap();
     let monetary = applied
         .drift
         .columns

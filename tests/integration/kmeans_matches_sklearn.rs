@@ -11,11 +11,10 @@ use segmenta::job::DiscoveryOptions;
 use segmenta::metrics;
 use segmenta::pipeline::DEFAULT_SEED;
 
+use crate::util;
+
 fn fixture() -> (Array2<f64>, serde_json::Value) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/kmeans_fixture.json"
-    );
+    let path = util::test_data("kmeans_fixture.json");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let rows = json["x"].as_array().unwrap();

@@ -4,7 +4,8 @@
 
 use segmenta::cluster::dbscan::{discover, DbscanOptions};
 use segmenta::features::Preparation;
-use segmenta::job::Job;
+
+use crate::util;
 
 fn options(sample: usize) -> DbscanOptions {
     DbscanOptions {
@@ -18,9 +19,7 @@ fn options(sample: usize) -> DbscanOptions {
 
 #[test]
 fn sampled_dbscan_agrees_with_exact_dbscan_on_the_bundled_data() {
-    let job =
-        Job::from_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-            .unwrap();
+    let job = util::demo_job();
     let inputs = segmenta::load::load(&job).unwrap();
     let as_of = segmenta::features::default_as_of(&inputs).unwrap();
     let table = segmenta::features::build(&inputs, as_of, &job.features).unwrap();

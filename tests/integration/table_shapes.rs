@@ -21,13 +21,14 @@
 //!   and byte-identical assignments as the same data pre-joined.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use polars::prelude::{DataType, ParquetReader, SerReader};
 use serde_json::Value;
 
+use crate::util::{self, Outcome};
+
 fn shapes() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/shapes")
+    util::test_data("shapes")
 }
 
 /// A scratch folder holding the named fixtures and `job.toml`.
@@ -40,25 +41,6 @@ fn case(files: &[&str], job: &str) -> tempfile::TempDir {
     dir
 }
 
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn segmenta(dir: &Path, args: &[&str]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_segmenta"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("segmenta runs");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// Runs `job.toml` and returns the report folder (the only as-of folder of the job).
 fn run(dir: &Path) -> PathBuf {
     run_and_say(dir).0
@@ -66,7 +48,7 @@ fn run(dir: &Path) -> PathBuf {
 
 /// Runs `job.toml`; the report folder and what the run printed.
 fn run_and_say(dir: &Path) -> (PathBuf, Outcome) {
-    let out = segmenta(dir, &["run", "job.toml", "--output", "out"]);
+    let out = util::cli(dir, &["run", "job.toml", "--output", "out"]);
     assert_eq!(out.code, 0, "run failed:\n{}\n{}", out.stdout, out.stderr);
     let job_dir = std::fs::read_dir(dir.join("out"))
         .expect("output folder")
@@ -620,7 +602,7 @@ fn three_tables_joined_by_a_query_equal_the_same_data_prejoined() {
     .unwrap();
     let tables = ["orders.csv", "order_items.csv", "customers.csv"];
     let dir = case(&tables, &normalised_job("orders"));
-    let check = segmenta(dir.path(), &["check", "job.toml"]);
+    let check = util::cli(dir.path(), &["check", "job.toml"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
     for line in [
         format!("rows     tables.items: {}", expected["item_rows"]),
@@ -653,7 +635,7 @@ fn query_errors_name_the_input_and_what_is_wrong() {
     let tables = ["orders.csv", "order_items.csv", "customers.csv"];
     let job = normalised_job("orders").replace("i.freight_value", "i.freight");
     let dir = case(&tables, &job);
-    let out = segmenta(dir.path(), &["check", "job.toml"]);
+    let out = util::cli(dir.path(), &["check", "job.toml"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(
         out.stderr.contains("[inputs.transactions] query") && out.stderr.contains("freight"),
@@ -662,12 +644,12 @@ fn query_errors_name_the_input_and_what_is_wrong() {
     );
     let job = normalised_job("orders").replace("path = \"orders.csv\"", "path = \"none.csv\"");
     let dir = case(&tables, &job);
-    let out = segmenta(dir.path(), &["check", "job.toml"]);
+    let out = util::cli(dir.path(), &["check", "job.toml"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("none.csv"), "{}", out.stderr);
     let job = format!("{PREJOINED_JOB}query = \"SELECT 1\"\n");
     let dir = case(&["prejoined.csv"], &job);
-    let out = segmenta(dir.path(), &["check", "job.toml"]);
+    let out = util::cli(dir.path(), &["check", "job.toml"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("has both `path` and `query`"),

@@ -14,48 +14,35 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Command;
 
 use segmenta::compare::Matching;
-use segmenta::generate::{generate_range, write_tables, GenerateOptions, SyntheticData};
+use segmenta::generate::SyntheticData;
 use segmenta::job::Job;
 use segmenta::RunOptions;
+
+use crate::util::{self, DemoJob, Outcome};
 
 const SEED: u64 = 11;
 
 fn options(root: &Path, as_of: Option<chrono::NaiveDate>) -> RunOptions {
     RunOptions {
-        output_root: root.to_path_buf(),
         as_of,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
+        ..util::options(root)
     }
 }
 
 /// The demo job's mapping and rules over generated tables in `dir`, with a fixed k and no
 /// mixture to keep the test quick.
 fn job_over(data: &SyntheticData, dir: &Path) -> Job {
-    std::fs::create_dir_all(dir).unwrap();
-    write_tables(data, dir, "parquet").unwrap();
-    let demo =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-            .unwrap()
-            .replace(
-                "[discovery]\nk = \"auto\"\nk_range = [2, 10]",
-                "[discovery]\nk = 5",
-            )
-            .replace("gmm = true", "gmm = false");
-    std::fs::write(dir.join("job.toml"), demo).unwrap();
-    Job::from_file(&dir.join("job.toml")).unwrap()
+    let path = DemoJob::bundled()
+        .fixed_k(5)
+        .without_mixture()
+        .write_over(data, dir);
+    Job::from_file(&path).unwrap()
 }
 
 fn population(range: std::ops::Range<usize>) -> SyntheticData {
-    let options = GenerateOptions {
-        customers: range.end,
-        seed: SEED,
-    };
-    generate_range(&options, range)
+    util::population(range, SEED)
 }
 
 /// One CSV line's cells, quotes respected (titles and ids may hold commas).
@@ -171,13 +158,10 @@ fn check_matrix(
     assert_eq!(columns.last().map(String::as_str), Some("Lost customer"));
 }
 
-fn segmenta(args: &[&Path]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_segmenta"))
-        .arg("--quiet")
-        .arg("compare")
-        .args(args)
-        .output()
-        .unwrap()
+/// `segmenta --quiet compare <args>` (absolute paths).
+fn segmenta(args: &[&Path]) -> Outcome {
+    let command = [Path::new("--quiet"), Path::new("compare")];
+    util::cli(&util::repo("."), command.iter().chain(args))
 }
 
 #[test]
@@ -307,11 +291,7 @@ fn the_next_run_shows_who_moved_and_segmenta_compare_agrees() {
     // `segmenta compare` on the two folders: same counts, clusters matched by overlap.
     let out = root.path().join("compared");
     let run = segmenta(&[&first_folder, &folder, Path::new("--output"), &out]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let compared: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
     assert_eq!(compared["matching"], "customer_overlap");
@@ -327,7 +307,7 @@ fn the_next_run_shows_who_moved_and_segmenta_compare_agrees() {
     // Without --output the comparison goes beside the current report, under a name no later
     // run mistakes for a run.
     let run = segmenta(&[&first_folder, &folder]);
-    assert!(run.status.success());
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let beside = folder.with_file_name("2026-02-01-vs-2026-01-01");
     assert!(beside.join("index.html").is_file(), "{}", beside.display());
 
@@ -348,7 +328,7 @@ fn the_next_run_shows_who_moved_and_segmenta_compare_agrees() {
 
     // --output never replaces a folder that holds something else (here the January report).
     let run = segmenta(&[&first_folder, &folder, Path::new("--output"), &first_folder]);
-    assert_eq!(run.status.code(), Some(3));
+    assert_eq!(run.code, 3);
     assert!(first_folder.join("assignments.csv").is_file());
 
     // A folder without assignments.csv, and a folder that does not exist: exit code 1 and a
@@ -361,16 +341,16 @@ fn the_next_run_shows_who_moved_and_segmenta_compare_agrees() {
     )
     .unwrap();
     let run = segmenta(&[&broken, &folder]);
-    let message = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{message}");
+    let message = run.stderr;
+    assert_eq!(run.code, 1, "{message}");
     assert!(
         message.contains("broken-run") && message.contains("assignments.csv"),
         "{message}"
     );
     let missing = root.path().join("no-such-run");
     let run = segmenta(&[&first_folder, &missing]);
-    let message = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{message}");
+    let message = run.stderr;
+    assert_eq!(run.code, 1, "{message}");
     assert!(message.contains("no-such-run"), "{message}");
 
     // A previous run that cannot be read is a warning in the next run, not an error.

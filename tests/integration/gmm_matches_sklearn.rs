@@ -11,8 +11,10 @@ use segmenta::job::DiscoveryOptions;
 use segmenta::pipeline::DEFAULT_SEED;
 use serde_json::Value;
 
+use crate::util;
+
 fn read(name: &str) -> Value {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = util::test_data(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -8,21 +8,18 @@
 //! - A date column ambiguous between day-first and month-first is an error, not a guess.
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::util::{self, client_log_job, workdir};
+
+/// The exit code and stderr of `segmenta <args>` in `cwd`.
 fn segmenta(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_segmenta"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let out = util::cli(cwd, args);
+    (out.code, out.stderr)
 }
 
-const JOB: &str = "name = \"shop\"\nas_of = \"2024-07-01\"\n[inputs.transactions]\npath = \"tx.csv\"\ncustomer_id = \"client\"\ntimestamp = \"when\"\namount = \"value\"\n\n[discovery]\nk_range = [2, 3]\n";
+fn job() -> String {
+    client_log_job("shop", "\n[discovery]\nk_range = [2, 3]\n")
+}
 
 fn good_transactions() -> String {
     let mut csv = String::from("client,when,value\n");
@@ -41,9 +38,7 @@ fn good_transactions() -> String {
 
 #[test]
 fn an_unreadable_amount_names_file_column_and_row_and_keeps_the_previous_report() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("job.toml"), JOB).unwrap();
-    std::fs::write(dir.path().join("tx.csv"), good_transactions()).unwrap();
+    let dir = workdir(&[("job.toml", &job()), ("tx.csv", &good_transactions())]);
     let (code, err) = segmenta(
         &["run", "job.toml", "--output", "out", "--quiet"],
         dir.path(),
@@ -82,12 +77,7 @@ fn an_unreadable_amount_names_file_column_and_row_and_keeps_the_previous_report(
 
 #[test]
 fn a_misspelt_job_key_is_named_with_the_nearest_valid_one() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("job.toml"),
-        JOB.replace("timestamp =", "timestamps ="),
-    )
-    .unwrap();
+    let dir = workdir(&[("job.toml", &job().replace("timestamp =", "timestamps ="))]);
     let (code, err) = segmenta(&["run", "job.toml"], dir.path());
     assert_eq!(code, 1);
     assert!(
@@ -98,13 +88,10 @@ fn a_misspelt_job_key_is_named_with_the_nearest_valid_one() {
 
 #[test]
 fn a_missing_column_lists_the_columns_the_file_has() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("job.toml"),
-        JOB.replace("\"value\"", "\"valeu\""),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("tx.csv"), good_transactions()).unwrap();
+    let dir = workdir(&[
+        ("job.toml", &job().replace("\"value\"", "\"valeu\"")),
+        ("tx.csv", &good_transactions()),
+    ]);
     let (code, err) = segmenta(&["run", "job.toml", "--quiet"], dir.path());
     assert_eq!(code, 1);
     assert!(
@@ -117,13 +104,13 @@ fn a_missing_column_lists_the_columns_the_file_has() {
 
 #[test]
 fn day_month_ambiguity_is_an_error_not_a_guess() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("job.toml"), JOB).unwrap();
-    std::fs::write(
-        dir.path().join("tx.csv"),
-        "client,when,value\nA,03/04/2024,10\nB,05/06/2024,12\nC,01/02/2024,9\n",
-    )
-    .unwrap();
+    let dir = workdir(&[
+        ("job.toml", &job()),
+        (
+            "tx.csv",
+            "client,when,value\nA,03/04/2024,10\nB,05/06/2024,12\nC,01/02/2024,9\n",
+        ),
+    ]);
     let (code, err) = segmenta(&["run", "job.toml", "--quiet"], dir.path());
     assert_eq!(code, 1);
     assert!(

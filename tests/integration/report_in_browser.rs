@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::util;
+
 fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -162,7 +164,7 @@ fn requested_urls(performance_log: &[Value]) -> Vec<String> {
 }
 
 fn run_demo(output: &Path) -> PathBuf {
-    let status = Command::new(env!("CARGO_BIN_EXE_segmenta"))
+    let status = util::segmenta_command()
         .args(["demo", "--quiet", "--output"])
         .arg(output)
         .status()
@@ -232,7 +234,7 @@ fn demo_report_loads_offline_in_chromium_with_every_chart_and_card() {
         eprintln!("skipped: install the Debian packages chromium and chromium-driver");
         return;
     };
-    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/browser-check");
+    let output = util::repo("reports/browser-check");
     let _ = std::fs::remove_dir_all(&output);
     let report = run_demo(&output);
     let summary: Value =

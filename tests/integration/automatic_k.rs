@@ -4,16 +4,15 @@
 //! demo data `summary.json` records the chosen k (`kmeans.k`) and a reason (`kmeans.reason`)
 //! that names it.
 
-use std::path::Path;
-
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256Plus;
 use segmenta::cluster::kmeans::{self, KmeansOptions};
-use segmenta::job::{DiscoveryOptions, Job};
+use segmenta::job::DiscoveryOptions;
 use segmenta::pipeline::DEFAULT_SEED;
-use segmenta::RunOptions;
+
+use crate::util;
 
 /// `sizes.len()` blobs in 6 dimensions: centre `b` is 12 along axis `b` plus a seeded offset of
 /// up to ±1 in every coordinate (centres ≥ 14 apart), spreads from 0.6 to 1.5, rows shuffled.
@@ -47,7 +46,7 @@ fn automatic_k(x: &Array2<f64>) -> kmeans::KmeansResult {
     kmeans::discover(
         x.view(),
         &KmeansOptions {
-            fixed_k: discovery.k.fixed("k").unwrap(),
+            fixed_k: discovery.k.fixed(),
             k_range: discovery.k_range,
             n_runs: discovery.n_runs,
             silhouette_sample: discovery.silhouette_sample,
@@ -105,17 +104,9 @@ fn automatic_k_finds_six_well_separated_groups() {
 
 #[test]
 fn demo_summary_records_the_chosen_k_and_why() {
-    let job =
-        Job::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml")).unwrap();
+    let job = util::demo_job();
     let root = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        output_root: root.path().to_path_buf(),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    };
-    let (_, report) = segmenta::run(&job, &options).unwrap();
+    let (_, report) = segmenta::run(&job, &util::options(root.path())).unwrap();
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
             .unwrap();

@@ -19,10 +19,12 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+
+use crate::util;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -221,7 +223,7 @@ const CASE_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Runs the case's job; the exit code and stderr, or None when it outlived the deadline.
 fn run_with_deadline(dir: &Path) -> Option<(i32, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_segmenta"))
+    let mut child = util::segmenta_command()
         .args(["run", "job.toml", "--output", "out", "--quiet"])
         .current_dir(dir)
         .stdout(Stdio::null())
@@ -324,7 +326,7 @@ fn run_case(case: &Path) -> Vec<String> {
 
 #[test]
 fn every_hostile_case_ends_as_expected() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let root = util::repo("tests/hostile");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/hostile")
         .flatten()

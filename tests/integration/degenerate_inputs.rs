@@ -11,20 +11,11 @@
 //! cluster.
 
 use std::path::Path;
-use std::process::Command;
 
 use segmenta::job::Job;
-use segmenta::{RunOptions, RunResult};
+use segmenta::RunResult;
 
-const JOB_HEAD: &str = r#"
-name = "edge"
-as_of = "2024-07-01"
-[inputs.transactions]
-path = "tx.csv"
-customer_id = "client"
-timestamp = "when"
-amount = "value"
-"#;
+use crate::util::{self, client_log_job, options};
 
 /// `n` customers with different purchases: 1–4 orders, different days, times and amounts.
 fn varied_transactions(n: usize) -> String {
@@ -55,18 +46,7 @@ fn identical_transactions(n: usize) -> String {
 
 fn write_job(dir: &Path, transactions: &str, extra: &str) -> Job {
     std::fs::write(dir.join("tx.csv"), transactions).unwrap();
-    std::fs::write(dir.join("job.toml"), format!("{JOB_HEAD}{extra}")).unwrap();
-    Job::from_file(&dir.join("job.toml")).unwrap()
-}
-
-fn options(root: &Path) -> RunOptions {
-    RunOptions {
-        output_root: root.to_path_buf(),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    }
+    util::write_job(dir, &client_log_job("edge", extra))
 }
 
 /// Runs the job and expects success; returns the result and the report folder.
@@ -83,13 +63,9 @@ fn run_err(dir: &Path, transactions: &str, extra: &str) -> String {
         Ok(_) => panic!("the run should fail"),
         Err(e) => e.to_string(),
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_segmenta"))
-        .args(["run", "job.toml", "--output", "cli-out", "--quiet"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = util::cli(dir, ["run", "job.toml", "--output", "cli-out", "--quiet"]);
+    let stderr = out.stderr;
+    assert_eq!(out.code, 1, "{stderr}");
     assert!(
         stderr.contains(&err),
         "CLI said {stderr:?}, library said {err:?}"

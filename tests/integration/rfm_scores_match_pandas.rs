@@ -5,24 +5,21 @@
 //! Every customer's R, F and M scores, the cut points and the customers per score are compared.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use segmenta::features::FeatureTable;
 use segmenta::job::Job;
 use segmenta::rules::RuleResults;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::util;
 
 fn fixture() -> serde_json::Value {
-    let text = std::fs::read_to_string(root().join("tests/data/rfm_scores_fixture.json")).unwrap();
+    let text = std::fs::read_to_string(util::test_data("rfm_scores_fixture.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 /// customer id → "rfm" digits.
 fn expected_scores(name: &str) -> HashMap<String, String> {
-    let path = root().join(format!("tests/data/rfm_scores_{name}.csv"));
+    let path = util::test_data(&format!("rfm_scores_{name}.csv"));
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -39,7 +36,7 @@ fn rules_of(job: &Job) -> (FeatureTable, RuleResults) {
     let inputs = segmenta::load::load(job).unwrap();
     let as_of = segmenta::features::default_as_of(&inputs).unwrap();
     let table = segmenta::features::build(&inputs, as_of, &job.features).unwrap();
-    let rules = segmenta::rules::apply(&table, &job.rules, &job.base_dir).unwrap();
+    let rules = segmenta::rules::apply(&table, &job.rules, job.base_dir()).unwrap();
     (table, rules)
 }
 
@@ -99,8 +96,7 @@ fn assert_matches_fixture(name: &str, table: &FeatureTable, rules: &RuleResults)
 
 #[test]
 fn bundled_data_scores_equal_pandas_qcut() {
-    let job = Job::from_file(&root().join("data/demo.toml")).unwrap();
-    let (table, rules) = rules_of(&job);
+    let (table, rules) = rules_of(&util::demo_job());
     assert_matches_fixture("demo", &table, &rules);
     assert!(
         rules.warnings.is_empty(),
@@ -109,28 +105,13 @@ fn bundled_data_scores_equal_pandas_qcut() {
     );
 }
 
-fn cdnow() -> Option<PathBuf> {
-    let path = root().join("../shared/data/cdnow_transactions.csv");
-    path.exists().then_some(path)
-}
-
 #[test]
 fn cdnow_scores_equal_pandas_qcut_and_the_f_fallback_is_reported() {
-    let Some(csv) = cdnow() else {
-        eprintln!("SKIPPED: ../shared/data/cdnow_transactions.csv is absent");
+    let Some(csv) = util::cdnow() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let job_path = dir.path().join("cdnow.toml");
-    std::fs::write(
-        &job_path,
-        format!(
-            "name = \"cdnow\"\n[inputs.transactions]\npath = \"{}\"\ncustomer_id = \"customer_id\"\ntimestamp = \"date\"\namount = \"amount\"\n",
-            csv.display()
-        ),
-    )
-    .unwrap();
-    let job = Job::from_file(&job_path).unwrap();
+    let job = util::write_job(dir.path(), &util::cdnow_job(&csv));
     let (table, rules) = rules_of(&job);
     assert_matches_fixture("cdnow", &table, &rules);
     // Half the buyers bought once: F = 1 is score 1, score 2 stays empty, F = 2 is score 3,

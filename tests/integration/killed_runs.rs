@@ -6,11 +6,12 @@
 //! folder shows no visible folder but the report's.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
-use segmenta::generate::{generate_range, write_tables, GenerateOptions};
+
+use crate::util::{self, DemoJob};
 
 const REPORT_FILES: [&str; 8] = [
     "index.html",
@@ -25,25 +26,14 @@ const REPORT_FILES: [&str; 8] = [
 
 /// A 3,000-customer job over generated tables, k-means only (no mixture) to keep runs short.
 fn write_job(dir: &Path) -> PathBuf {
-    let data = generate_range(
-        &GenerateOptions {
-            customers: 3000,
-            seed: 5,
-        },
-        0..3000,
-    );
-    write_tables(&data, dir, "parquet").unwrap();
-    let job = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-        .unwrap()
-        .replace("gmm = true", "gmm = false")
-        .replace("k_range = [2, 10]", "k_range = [2, 6]");
-    let path = dir.join("job.toml");
-    std::fs::write(&path, job).unwrap();
-    path
+    DemoJob::bundled()
+        .without_mixture()
+        .k_range(2, 6)
+        .write_over(&util::population(0..3000, 5), dir)
 }
 
 fn run(job: &Path, output: &Path, seed: u64) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_segmenta"))
+    util::segmenta_command()
         .args(["run", "--quiet", "--seed", &seed.to_string(), "--output"])
         .arg(output)
         .arg(job)

@@ -6,25 +6,11 @@
 //! weekday or weekend habits. The customer table is `;`-separated, with day-first dates, decimal
 //! commas, blank incomes and odd category values.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use segmenta::job::Job;
-use segmenta::RunOptions;
 
-fn options(root: &Path) -> RunOptions {
-    RunOptions {
-        output_root: root.to_path_buf(),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    }
-}
-
-fn cdnow() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cdnow_transactions.csv");
-    path.is_file().then_some(path)
-}
+use crate::util::{self, options};
 
 /// Two presets and three rules of the analyst's own.
 const CDNOW_RULES: &str = r#"
@@ -82,21 +68,14 @@ fn assert_rule_sets_reported(result: &segmenta::RunResult, folder: &Path) {
 
 #[test]
 fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
-    let Some(csv) = cdnow() else {
-        eprintln!("SKIPPED: ../shared/data/cdnow_transactions.csv is absent; the CDNOW test needs the shared data folder beside the repository");
+    let Some(csv) = util::cdnow() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let job_path = dir.path().join("cdnow.toml");
-    std::fs::write(
-        &job_path,
-        format!(
-            "name = \"cdnow\"\n[inputs.transactions]\npath = \"{}\"\ncustomer_id = \"customer_id\"\ntimestamp = \"date\"\namount = \"amount\"\n{CDNOW_RULES}",
-            csv.display()
-        ),
-    )
-    .unwrap();
-    let job = Job::from_file(&job_path).unwrap();
+    let job = util::write_job(
+        dir.path(),
+        &format!("{}{CDNOW_RULES}", util::cdnow_job(&csv)),
+    );
     let (result, folder) = segmenta::run(&job, &options(dir.path())).unwrap();
     assert_rule_sets_reported(&result, &folder);
     assert_eq!(
@@ -162,9 +141,7 @@ fn cdnow_real_transactions_give_clusters_and_sensible_rfm_groups() {
 #[test]
 fn pre_aggregated_customer_table_runs_without_transactions() {
     let dir = tempfile::tempdir().unwrap();
-    let job_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aggregated_customers.toml");
-    let job = Job::from_file(&job_path).unwrap();
+    let job = Job::from_file(&util::test_data("aggregated_customers.toml")).unwrap();
     let (result, folder) = segmenta::run(&job, &options(dir.path())).unwrap();
     assert_eq!(result.features.len(), 240);
     let wines_fruit_meat_of_first = result.features.facts.monetary[0];

@@ -7,62 +7,34 @@
 //! The chain runs on a generated data set; the `--job` case changes k for the cluster stage.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use polars::prelude::*;
-use segmenta::generate::{generate, write_tables, GenerateOptions};
+
+use crate::util::{self, DemoJob, Outcome};
 
 const CUSTOMERS: usize = 2_500;
 
-fn segmenta(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segmenta"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str], cwd: &Path) -> Output {
-    let out = segmenta(args, cwd);
-    assert!(
-        out.status.success(),
-        "segmenta {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn ok(args: &[&str], cwd: &Path) -> Outcome {
+    let out = util::cli(cwd, args);
+    assert_eq!(out.code, 0, "segmenta {args:?} failed: {}", out.stderr);
     out
 }
 
 /// The error of a run that must fail with exit code 1 (bad input).
 fn refused(args: &[&str], cwd: &Path) -> String {
-    let out = segmenta(args, cwd);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "segmenta {args:?} should fail with 1"
-    );
-    String::from_utf8_lossy(&out.stderr).to_string()
+    let out = util::cli(cwd, args);
+    assert_eq!(out.code, 1, "segmenta {args:?} should fail with 1");
+    out.stderr
 }
 
 /// Generated tables and the demo job over them with a fixed k and a small mixture, so the stage
 /// files carry every kind of column (scores, rule sets, clusters, probabilities).
 fn workspace() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let tables = generate(&GenerateOptions {
-        customers: CUSTOMERS,
-        seed: 5,
-    });
-    write_tables(&tables, &data, "parquet").unwrap();
-    let job = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-        .unwrap()
-        .replace(
-            "[discovery]\nk = \"auto\"\nk_range = [2, 10]",
-            "[discovery]\nk = 4",
-        )
-        .replace("gmm_sample = 5000", "gmm_sample = 1000\ngmm_k = 3");
-    std::fs::write(data.join("job.toml"), job).unwrap();
-    let job = data.join("job.toml");
+    let job = DemoJob::bundled()
+        .fixed_k(4)
+        .edit("gmm_sample = 5000", "gmm_sample = 1000\ngmm_k = 3")
+        .write_over(&util::population(0..CUSTOMERS, 5), &dir.path().join("data"));
     (dir, job)
 }
 
@@ -291,7 +263,7 @@ fn every_stage_verb_explains_itself_with_an_example() {
     let dir = tempfile::tempdir().unwrap();
     for verb in ["features", "rules", "cluster", "report"] {
         let out = ok(&[verb, "--help"], dir.path());
-        let help = String::from_utf8_lossy(&out.stdout);
+        let help = out.stdout;
         assert!(
             help.contains("Example") && help.contains(&format!("segmenta {verb} ")),
             "`segmenta {verb} --help` shows no example:\n{help}"

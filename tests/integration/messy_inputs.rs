@@ -11,39 +11,31 @@
 
 use std::path::{Path, PathBuf};
 
-use segmenta::check::{check, CheckReport};
+use segmenta::pipeline::{check, CheckReport};
 use segmenta::job::Job;
 use segmenta::RunOptions;
+
+use crate::util;
 
 const CUSTOMERS: usize = 40;
 const REVENUE: f64 = 223_260.58;
 
 fn messy(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/messy")
-        .join(file)
+    util::test_data("messy").join(file)
 }
 
+/// `check` writes nothing, so the output root is never used.
 fn options() -> RunOptions {
-    RunOptions {
-        output_root: PathBuf::from("unused"),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    }
+    util::options(Path::new("unused"))
 }
 
 /// A job over `inputs` (TOML tables), written beside nothing: paths are absolute.
 fn job(inputs: &str) -> (tempfile::TempDir, Job) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("job.toml");
-    std::fs::write(
-        &path,
-        format!("name = \"messy\"\n{inputs}\n[discovery]\nk = 2\n"),
-    )
-    .unwrap();
-    let job = Job::from_file(&path).unwrap();
+    let job = util::write_job(
+        dir.path(),
+        &format!("name = \"messy\"\n{inputs}\n[discovery]\nk = 2\n"),
+    );
     (dir, job)
 }
 
@@ -179,10 +171,7 @@ fn messy_exports_make_a_full_report() {
         messy("cp1251_customers.csv").display().to_string()
     );
     let (dir, job) = job(&inputs);
-    let options = RunOptions {
-        output_root: dir.path().join("reports"),
-        ..options()
-    };
+    let options = util::options(&dir.path().join("reports"));
     let (result, folder) = segmenta::run(&job, &options).unwrap();
     assert_eq!(result.features.len(), CUSTOMERS + 2);
     let log = std::fs::read_to_string(folder.join("run.log")).unwrap();

@@ -12,20 +12,12 @@ use std::path::Path;
 
 use plotters::style::RGBColor;
 
-use segmenta::job::Job;
-use segmenta::RunOptions;
+use crate::util;
 
 fn run_demo(output: &Path) -> std::path::PathBuf {
-    let job =
-        Job::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml")).unwrap();
-    let options = RunOptions {
-        output_root: output.to_path_buf(),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    };
-    segmenta::run(&job, &options).unwrap().1
+    segmenta::run(&util::demo_job(), &util::options(output))
+        .unwrap()
+        .1
 }
 
 #[test]

@@ -3,15 +3,13 @@
 //! parsed job is written back as TOML); and a misspelt key of it is named with the nearest valid
 //! one.
 
-use std::path::Path;
-
 use segmenta::job::Job;
+
+use crate::util;
 
 /// The first ```toml block after "A full example".
 fn readme_example() -> String {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/job-file.md"))
-            .unwrap();
+    let readme = std::fs::read_to_string(util::repo("docs/job-file.md")).unwrap();
     let from = readme
         .find("A full example")
         .expect("docs/job-file.md has the full example");
@@ -54,7 +52,7 @@ fn every_key_of_the_readme_example_is_parsed() {
     let job = Job::from_file(&path).unwrap_or_else(|e| panic!("docs/job-file.md example: {e}"));
 
     let documented: toml::Value = toml::from_str(&example).unwrap();
-    let parsed = toml::Value::try_from(&job).unwrap();
+    let parsed = toml::Value::try_from(&*job).unwrap();
     let (mut wanted, mut have) = (Vec::new(), Vec::new());
     key_paths(&documented, "", &mut wanted);
     key_paths(&parsed, "", &mut have);

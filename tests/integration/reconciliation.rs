@@ -15,14 +15,13 @@ use polars::prelude::*;
 use segmenta::job::Job;
 use segmenta::RunOptions;
 
+use crate::util::{self, DemoJob};
+
 fn run(job_path: &Path, root: &Path, as_of: Option<NaiveDate>) -> (segmenta::RunResult, PathBuf) {
     let job = Job::from_file(job_path).expect("job");
     let options = RunOptions {
-        output_root: root.to_path_buf(),
         as_of,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
+        ..util::options(root)
     };
     segmenta::run(&job, &options).expect("run")
 }
@@ -189,7 +188,7 @@ fn bundled_like(dir: &Path, as_of: NaiveDate) -> (BTreeSet<String>, i128) {
 #[test]
 fn the_bundled_data_reconciles_to_every_customer_and_cent() {
     let root = tempfile::tempdir().unwrap();
-    let job = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml");
+    let job = util::demo_job_path();
     let (result, folder) = run(&job, root.path(), None);
     let (ids, revenue) = bundled_like(job.parent().unwrap(), result.as_of);
     assert_reconciles("bundled", &folder, &ids, revenue);
@@ -203,18 +202,10 @@ fn generated_data_reconciles_to_every_customer_and_cent() {
         seed: 23,
     };
     segmenta::generate::generate_to(&options, dir.path(), "parquet").expect("generate");
-    let demo =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo.toml"))
-            .unwrap()
-            .replace("name = \"demo\"", "name = \"generated\"");
-    std::fs::write(dir.path().join("job.toml"), demo).unwrap();
+    let job = DemoJob::bundled().named("generated").write(dir.path());
     // An as-of date inside the data: the lines after it must be left out of the revenue.
     let as_of = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
-    let (result, folder) = run(
-        &dir.path().join("job.toml"),
-        &dir.path().join("out"),
-        Some(as_of),
-    );
+    let (result, folder) = run(&job, &dir.path().join("out"), Some(as_of));
     let (ids, revenue) = bundled_like(dir.path(), as_of);
     assert!(result
         .features
@@ -226,22 +217,10 @@ fn generated_data_reconciles_to_every_customer_and_cent() {
 
 #[test]
 fn the_cdnow_log_reconciles_to_every_customer_and_cent() {
-    let Some(cdnow) =
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cdnow_transactions.csv"))
-            .filter(|p| p.is_file())
-    else {
-        eprintln!("../shared/data/cdnow_transactions.csv is not here; skipped");
+    let Some(cdnow) = util::cdnow() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("job.toml"),
-        format!(
-            "name = \"cdnow\"\n[inputs.transactions]\npath = {:?}\ncustomer_id = \"customer_id\"\ntimestamp = \"date\"\namount = \"amount\"\n",
-            cdnow.display().to_string()
-        ),
-    )
-    .unwrap();
+    let dir = util::workdir(&[("job.toml", &util::cdnow_job(&cdnow))]);
     // Mid-log: a year and a half of lines are after it.
     let as_of = NaiveDate::from_ymd_opt(1997, 10, 1).unwrap();
     let (_, folder) = run(

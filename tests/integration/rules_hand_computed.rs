@@ -11,6 +11,8 @@ use segmenta::features::FeatureTable;
 use segmenta::job::Job;
 use segmenta::rules::RuleResults;
 
+use crate::util::{self, client_log_job, workdir};
+
 /// (id, recency days, orders, net spend, expected R F M, expected group, expected stage)
 ///
 /// Scores are pandas `qcut` quintiles over the 20 buyers: edges at positions 3.8, 7.6, 11.4 and
@@ -85,37 +87,28 @@ fn transactions_csv() -> String {
     csv
 }
 
-const JOB_HEAD: &str = r#"
-name = "hand"
-as_of = "2024-07-01"
-[inputs.transactions]
-path = "tx.csv"
-customer_id = "client"
-timestamp = "when"
-amount = "value"
-order_id = "invoice"
-[inputs.customers]
-path = "people.csv"
-customer_id = "id"
-"#;
+/// The log with its invoice numbers, and a customers table (people.csv) holding C21, who never
+/// bought; then `extra`.
+fn hand_job(extra: &str) -> String {
+    let inputs =
+        "order_id = \"invoice\"\n[inputs.customers]\npath = \"people.csv\"\ncustomer_id = \"id\"\n";
+    client_log_job("hand", &format!("{inputs}{extra}"))
+}
 
-/// Writes the data and a job (JOB_HEAD + `extra`), and computes the features and rule sets.
+/// Writes the data, `files` and the job (with `extra`), and computes the features and rule sets.
 fn rules_for(extra: &str, files: &[(&str, &str)]) -> segmenta::Result<(FeatureTable, RuleResults)> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tx.csv"), transactions_csv()).unwrap();
-    std::fs::write(
-        dir.path().join("people.csv"),
-        "id;name\nC21;never bought\nC01;has bought\n",
-    )
-    .unwrap();
+    let dir = workdir(&[
+        ("tx.csv", &transactions_csv()),
+        ("people.csv", "id;name\nC21;never bought\nC01;has bought\n"),
+        ("job.toml", &hand_job(extra)),
+    ]);
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    std::fs::write(dir.path().join("job.toml"), format!("{JOB_HEAD}{extra}")).unwrap();
     let job = Job::from_file(&dir.path().join("job.toml"))?;
     let inputs = segmenta::load::load(&job)?;
     let table = segmenta::features::build(&inputs, as_of(), &job.features)?;
-    let rules = segmenta::rules::apply(&table, &job.rules, &job.base_dir)?;
+    let rules = segmenta::rules::apply(&table, &job.rules, job.base_dir())?;
     Ok((table, rules))
 }
 
@@ -480,25 +473,18 @@ fn unknown_rules_keys_name_the_preset_tables() {
 
 #[test]
 fn reordering_rows_never_changes_a_score() {
-    let dir = tempfile::tempdir().unwrap();
     let csv = transactions_csv();
     let mut lines: Vec<&str> = csv.lines().collect();
     let header = lines.remove(0);
     lines.reverse();
-    std::fs::write(
-        dir.path().join("tx.csv"),
-        format!("{header}\n{}\n", lines.join("\n")),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("job.toml"),
-        "name = \"rev\"\nas_of = \"2024-07-01\"\n[inputs.transactions]\npath = \"tx.csv\"\ncustomer_id = \"client\"\ntimestamp = \"when\"\namount = \"value\"\norder_id = \"invoice\"\n",
-    )
-    .unwrap();
-    let job = Job::from_file(&dir.path().join("job.toml")).unwrap();
+    let dir = workdir(&[("tx.csv", &format!("{header}\n{}\n", lines.join("\n")))]);
+    let job = util::write_job(
+        dir.path(),
+        &client_log_job("rev", "order_id = \"invoice\"\n"),
+    );
     let inputs = segmenta::load::load(&job).unwrap();
     let table = segmenta::features::build(&inputs, as_of(), &job.features).unwrap();
-    let rules = segmenta::rules::apply(&table, &job.rules, &job.base_dir).unwrap();
+    let rules = segmenta::rules::apply(&table, &job.rules, job.base_dir()).unwrap();
     for &(id, _, _, _, cell, ..) in CUSTOMERS {
         let i = table.customer_ids.iter().position(|c| c == id).unwrap();
         assert_eq!(rules.rfm.cell(i).as_deref(), Some(cell), "{id}");
@@ -507,21 +493,15 @@ fn reordering_rows_never_changes_a_score() {
 
 #[test]
 fn a_full_run_with_three_scores_draws_and_reports_the_jobs_own_map() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tx.csv"), transactions_csv()).unwrap();
-    std::fs::write(dir.path().join("people.csv"), "id;name\nC21;never bought\n").unwrap();
-    std::fs::write(dir.path().join("three.toml"), THREE_SCORE_MAP).unwrap();
     let extra = "[rules]\npresets = [\"three.toml\", \"lifecycle\"]\n[rules.scoring]\nbins = 3\n[discovery]\nk_range = [2, 3]\n";
-    std::fs::write(dir.path().join("job.toml"), format!("{JOB_HEAD}{extra}")).unwrap();
-    let job = Job::from_file(&dir.path().join("job.toml")).unwrap();
-    let options = segmenta::RunOptions {
-        output_root: dir.path().join("reports"),
-        as_of: None,
-        seed: None,
-        quiet: true,
-        baseline_model: None,
-    };
-    let (result, folder) = segmenta::run(&job, &options).unwrap();
+    let dir = workdir(&[
+        ("tx.csv", &transactions_csv()),
+        ("people.csv", "id;name\nC21;never bought\n"),
+        ("three.toml", THREE_SCORE_MAP),
+    ]);
+    let job = util::write_job(dir.path(), &hand_job(extra));
+    let (result, folder) =
+        segmenta::run(&job, &util::options(&dir.path().join("reports"))).unwrap();
     assert_eq!(result.rules.rfm.bins(), 3);
     assert!(folder.join("charts/rf_grid.png").is_file());
     let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
