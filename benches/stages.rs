@@ -44,7 +44,7 @@ fn stages(c: &mut Criterion) {
     let (preparation, _) = Preparation::fit(&table, &job.features).expect("preparation");
     let matrix = preparation.transform(&table).expect("matrix");
     let x = matrix.matrix.view();
-    let k = job.discovery.k.fixed("k").ok().flatten().unwrap_or(6);
+    let k = job.discovery.k.fixed().unwrap_or(6);
     let (_, labels, _) = kmeans::fit(x, k, job.discovery.n_runs, SEED).expect("k-means");
 
     let mut group = c.benchmark_group("stages");

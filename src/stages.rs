@@ -260,11 +260,14 @@ fn require(data: &StageData, source: &Path, accepted: &[Stage], verb: &str) -> R
         return Ok(());
     }
     let wanted: Vec<&str> = accepted.iter().map(|s| s.verb()).collect();
-    Err(Error::file(source.to_path_buf(), format!(
+    Err(Error::file(
+        source.to_path_buf(),
+        format!(
             "this file was written by `{}`; `{verb}` reads the output of `{}`",
             data.stage().verb(),
             wanted.join("` or `")
-        )))
+        ),
+    ))
 }
 
 /// Column names of the per-customer facts the rules are computed from.
@@ -505,13 +508,21 @@ impl StageFile<'_> {
     }
 
     fn column(&self, name: &str) -> Result<&Column> {
-        self.frame.column(name).map_err(|_| Error::file(self.path.to_path_buf(), format!(
-                "column '{name}' is missing; the stage verbs need every column they wrote"
-            )))
+        self.frame.column(name).map_err(|_| {
+            Error::file(
+                self.path.to_path_buf(),
+                format!("column '{name}' is missing; the stage verbs need every column they wrote"),
+            )
+        })
     }
 
     fn cell_error(&self, column: &str, row: usize, message: &str) -> Error {
-        Error::cell(self.path.to_path_buf(), column.to_string(), row + 1, message.to_string())
+        Error::cell(
+            self.path.to_path_buf(),
+            column.to_string(),
+            row + 1,
+            message.to_string(),
+        )
     }
 
     fn customer_ids(&self) -> Result<Vec<String>> {
@@ -548,10 +559,12 @@ impl StageFile<'_> {
     }
 
     fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
-        let column = self
-            .column(name)?
-            .cast(&DataType::Float64)
-            .map_err(|_| Error::file(self.path.to_path_buf(), format!("column '{name}' should hold numbers")))?;
+        let column = self.column(name)?.cast(&DataType::Float64).map_err(|_| {
+            Error::file(
+                self.path.to_path_buf(),
+                format!("column '{name}' should hold numbers"),
+            )
+        })?;
         let values = column.f64().context(format!(
             "{}: column '{name}' as numbers",
             self.path.display()

@@ -27,16 +27,13 @@ pub struct Args {
 
 pub fn execute(args: &Args, global: &Global) -> segmenta::Result<()> {
     let comparison = segmenta::compare::compare_folders(&args.previous, &args.current)?;
-    let folder = args
-        .output
-        .clone()
-        .unwrap_or_else(|| {
-            segmenta::layout::comparison_folder(
-                &comparison.current.folder,
-                &comparison.current.as_of,
-                &comparison.previous.as_of,
-            )
-        });
+    let folder = args.output.clone().unwrap_or_else(|| {
+        segmenta::layout::comparison_folder(
+            &comparison.current.folder,
+            &comparison.current.as_of,
+            &comparison.previous.as_of,
+        )
+    });
     segmenta::report::write_comparison(&comparison, &folder)?;
     if !global.quiet {
         print::moves(&comparison);

@@ -167,7 +167,9 @@ impl FeatureTable {
 
     /// Net revenue in the as-of window rounded to the cent, summed exactly in millionths.
     pub fn net_revenue(&self) -> f64 {
-        crate::load::ledger::micros_to_money(crate::load::ledger::total_micros(&self.facts.monetary))
+        crate::load::ledger::micros_to_money(crate::load::ledger::total_micros(
+            &self.facts.monetary,
+        ))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -83,7 +83,10 @@ mod tests {
     #[test]
     fn any_other_word_is_an_error_at_parse_time() {
         let err = parse("k = \"ato\"").unwrap_err();
-        assert!(err.contains("\"ato\": expected \"auto\" or a number"), "{err}");
+        assert!(
+            err.contains("\"ato\": expected \"auto\" or a number"),
+            "{err}"
+        );
         assert!(err.contains("did you mean `auto`"), "{err}");
         let err = parse("k = true").unwrap_err();
         assert!(err.contains("expected \"auto\" or a number"), "{err}");

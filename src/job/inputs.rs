@@ -259,7 +259,6 @@ pub struct EventsInput {
     pub event_type: Option<String>,
 }
 
-
 fn invalid(section: String, message: String) -> JobError {
     JobError::Invalid { section, message }
 }
@@ -330,7 +329,10 @@ impl Source<'_> {
             _ => {}
         }
         let ids = self.missing_ids.unwrap_or_default();
-        if let Some(blank) = ids.iter().find(|id| id.trim() != id.as_str() || id.is_empty()) {
+        if let Some(blank) = ids
+            .iter()
+            .find(|id| id.trim() != id.as_str() || id.is_empty())
+        {
             return Err(invalid(
                 section,
                 format!("missing_ids: \"{blank}\" has spaces around it or is empty; cells are compared trimmed, and blank cells are always missing"),

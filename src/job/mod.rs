@@ -229,10 +229,19 @@ amount = "a"
     #[test]
     fn each_section_reports_its_own_key() {
         let cases = [
-            ("[discovery]\nk_range = [1, 3]\n", "[discovery] k_range = [1, 3]"),
+            (
+                "[discovery]\nk_range = [1, 3]\n",
+                "[discovery] k_range = [1, 3]",
+            ),
             ("[discovery]\nk = 0\n", "[discovery] k = 0"),
-            ("[discovery]\ndbscan_eps = -1.0\n", "[discovery] dbscan_eps = -1"),
-            ("[features]\nwinsorize = [0.5, 0.1]\n", "[features] winsorize"),
+            (
+                "[discovery]\ndbscan_eps = -1.0\n",
+                "[discovery] dbscan_eps = -1",
+            ),
+            (
+                "[features]\nwinsorize = [0.5, 0.1]\n",
+                "[features] winsorize",
+            ),
             ("[features.weights]\nrfn = 1.0\n", "did you mean `rfm`"),
             ("[rules.scoring]\nbins = 12\n", "[rules.scoring] bins = 12"),
             ("as_of = \"31/12/2025\"\n", "as_of = \"31/12/2025\""),
@@ -245,10 +254,7 @@ amount = "a"
                 format!("{extra}{SMALLEST}")
             };
             let err = Job::from_toml(&text, ".").unwrap_err();
-            assert!(
-                matches!(err, JobError::Invalid { .. }),
-                "{extra}: {err:?}"
-            );
+            assert!(matches!(err, JobError::Invalid { .. }), "{extra}: {err:?}");
             assert!(err.to_string().contains(expected), "{extra}: {err}");
         }
     }

@@ -426,7 +426,11 @@ impl DiscoveryOptions {
         for (key, sample, what) in [
             ("gmm_sample", self.gmm_sample, "to fit a mixture on"),
             ("dbscan_sample", self.dbscan_sample, "to run DBSCAN on"),
-            ("silhouette_sample", self.silhouette_sample, "to score clusters on"),
+            (
+                "silhouette_sample",
+                self.silhouette_sample,
+                "to score clusters on",
+            ),
         ] {
             if sample < 10 {
                 return Err(invalid(

@@ -3,10 +3,10 @@
 
 use chrono::NaiveDate;
 
+use super::RunOptions;
 use crate::features::Preparation;
 use crate::job::Job;
 use crate::load::{self, DataQuality};
-use super::RunOptions;
 use crate::rules;
 use crate::Result;
 

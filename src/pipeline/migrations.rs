@@ -11,7 +11,11 @@ use crate::error::Result;
 /// matched through the previous run's model.json when it can read this run's features and the
 /// previous `segment` column holds its k-means clusters; otherwise by customer overlap, and a
 /// note says why.
-pub(super) fn since_run(previous_folder: &Path, run: &RunResult, folder: &Path) -> Result<Comparison> {
+pub(super) fn since_run(
+    previous_folder: &Path,
+    run: &RunResult,
+    folder: &Path,
+) -> Result<Comparison> {
     let previous = Snapshot::read(previous_folder)?;
     let current = snapshot_of_run(run, folder);
     let (view, why_not) = match model_view(&previous, run) {
@@ -71,4 +75,3 @@ fn snapshot_of_run(run: &RunResult, folder: &Path) -> Snapshot {
             .collect(),
     }
 }
-

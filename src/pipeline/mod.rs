@@ -332,7 +332,8 @@ fn migrations_since_previous(
     options: &RunOptions,
     clock: &mut Stopwatch,
 ) -> std::result::Result<Option<Comparison>, String> {
-    let Some(previous) = layout::previous_run_folder(&options.output_root, &run.job.name, run.as_of)
+    let Some(previous) =
+        layout::previous_run_folder(&options.output_root, &run.job.name, run.as_of)
     else {
         return Ok(None);
     };
@@ -450,4 +451,3 @@ fn drift_since_baseline(
     }
     Ok(found)
 }
-

@@ -3,15 +3,15 @@
 
 use chrono::NaiveDate;
 
+use crate::cluster::distance;
 use crate::cluster::{DbscanResult, GmmResult, KmeansResult};
 use crate::compare::Comparison;
+use crate::drift::{self, Baseline};
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
 use crate::job::{Job, Primary};
 use crate::label::{self, Agreement, Labelling};
 use crate::load::DataQuality;
-use crate::cluster::distance;
-use crate::drift::{self, Baseline};
-use crate::model::{DriftSince, SavedKmeans, SavedDbscan, SavedMixture, SavedModel};
+use crate::model::{DriftSince, SavedDbscan, SavedKmeans, SavedMixture, SavedModel};
 use crate::rules::RuleResults;
 
 pub struct ReferenceAgreement {

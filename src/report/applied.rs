@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde_json::json;
 
-use crate::model::Applied;
 use crate::drift::Drift;
 use crate::error::{PolarsContext, Result};
 use crate::format::percent;
 use crate::label::cluster_name;
+use crate::model::Applied;
 
 const TEMPLATE: &str = include_str!("applied.html");
 

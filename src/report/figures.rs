@@ -108,7 +108,8 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     add("profile", "Segment profiles", "Each feature's segment mean as a z-score against all customers (red = above average, blue = below), for the features that differ most between segments. Spend, orders, visits and other non-negative amounts and counts are compared after log1p, so a handful of very large customers does not flatten every other segment to zero.".into());
 
     if let Some(distributions) = rfm_distributions(run) {
-        charts::distributions(dir, "rfm_distributions", &distributions).map_err(chart_error(dir))?;
+        charts::distributions(dir, "rfm_distributions", &distributions)
+            .map_err(chart_error(dir))?;
         let caption = format!(
             "How the customers of each segment spread: {} (orders and spend on a log scale; customers without a purchase have none of them).",
             and_list(
@@ -148,7 +149,8 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     add("k_selection", "Choosing k", run.kmeans.reason.clone());
 
     if let Some(g) = &run.gmm {
-        charts::k_selection(dir, "gmm_selection", &mixture_selection(g)).map_err(chart_error(dir))?;
+        charts::k_selection(dir, "gmm_selection", &mixture_selection(g))
+            .map_err(chart_error(dir))?;
         add(
             "gmm_selection",
             "Gaussian mixture: choosing k",

@@ -129,7 +129,9 @@ fn checks_passed(run: &RunResult) -> Option<QualityGroup> {
     if run.features.gives("monetary") {
         rows.push(QualityRow {
             what: "net revenue to the cent".into(),
-            value: money(crate::load::ledger::micros_to_money(expected.revenue_micros)),
+            value: money(crate::load::ledger::micros_to_money(
+                expected.revenue_micros,
+            )),
             note: format!(
                 "equals the sum of the {}",
                 expected.revenue_source.trim_start_matches("the ")

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::DriftSince;
 use crate::cluster::gmm::{self, GmmScore};
 use crate::cluster::KScore;
 use crate::compare::Comparison;
 use crate::label::{Agreement, ClusterProfile, Labelling};
 use crate::load::DataQuality;
+use crate::model::DriftSince;
 use crate::rules::{ScoreCuts, SegmentInfo, SkippedSet};
 use crate::RunResult;
 

@@ -17,7 +17,9 @@ fn transactions() -> String {
             let day = 1 + (customer * 7 + purchase * 11) % 28;
             let month = 1 + (customer + purchase) % 6;
             let amount = 10 + customer * 3 + purchase * 5;
-            text.push_str(&format!("c{customer},2024-{month:02}-{day:02},{amount}.50\n"));
+            text.push_str(&format!(
+                "c{customer},2024-{month:02}-{day:02},{amount}.50\n"
+            ));
         }
     }
     text
@@ -48,7 +50,10 @@ fn a_good_run_exits_0() {
     let dir = workdir(&[("tx.csv", &transactions()), ("job.toml", &job())]);
     let out = run_with_fault(dir.path(), None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(dir.path().join("reports/codes/2024-07-01/index.html").is_file());
+    assert!(dir
+        .path()
+        .join("reports/codes/2024-07-01/index.html")
+        .is_file());
 }
 
 #[test]
@@ -64,9 +69,16 @@ fn bad_usage_exits_2() {
     let dir = workdir(&[]);
     let unknown_flag = cli(dir.path(), ["run", "job.toml", "--sede", "7"]);
     assert_eq!(unknown_flag.code, 2, "{}", unknown_flag.stderr);
-    let unknown_format = cli(dir.path(), ["generate", "--output", "out", "--format", "xls"]);
+    let unknown_format = cli(
+        dir.path(),
+        ["generate", "--output", "out", "--format", "xls"],
+    );
     assert_eq!(unknown_format.code, 2, "{}", unknown_format.stderr);
-    assert!(unknown_format.stderr.contains("xls"), "{}", unknown_format.stderr);
+    assert!(
+        unknown_format.stderr.contains("xls"),
+        "{}",
+        unknown_format.stderr
+    );
     assert!(!dir.path().join("out").exists());
 }
 
@@ -95,7 +107,10 @@ fn fails_leaving_the_previous_report(fault: &str, code: i32) {
     let out = run_with_fault(dir.path(), Some(fault));
     assert_eq!(out.code, code, "{}", out.stderr);
     assert!(out.stderr.contains("SEGMENTA_FAULT"), "{}", out.stderr);
-    assert_eq!(std::fs::read(report.join("assignments.csv")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(report.join("assignments.csv")).unwrap(),
+        before
+    );
     let folders: Vec<String> = std::fs::read_dir(dir.path().join("reports/codes"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -132,6 +147,10 @@ fn check_finds_every_job_error_before_reading_data() {
         let out = cli(dir.path(), ["check", "job.toml"]);
         assert_eq!(out.code, 1, "{section}: {}", out.stderr);
         assert!(out.stderr.contains(named), "{section}: {}", out.stderr);
-        assert!(!out.stderr.contains("tx.csv"), "{section} read the data: {}", out.stderr);
+        assert!(
+            !out.stderr.contains("tx.csv"),
+            "{section} read the data: {}",
+            out.stderr
+        );
     }
 }

@@ -11,8 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-use segmenta::pipeline::{check, CheckReport};
 use segmenta::job::Job;
+use segmenta::pipeline::{check, CheckReport};
 use segmenta::RunOptions;
 
 use crate::util;
