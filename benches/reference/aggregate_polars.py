@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The read + per-customer aggregation steps of the scale job (benches/scale.toml) with
 polars-Python's lazy API: the same engine as segmenta's (polars 1.43.2 ~ the Rust crate 0.55),
-the same expressions as src/load/mod.rs and src/features/aggregate.rs / demographic.rs, so the
+the same expressions as src/load/mod.rs and src/features/aggregate/ / demographic.rs, so the
 difference to segmenta's `load` + `features` stages is segmenta's own overhead.
 
     python aggregate_polars.py --data /tmp/scale100k --out /tmp/pl-features.parquet --timings /tmp/pl.json
@@ -102,7 +102,7 @@ def read(data: Path, fmt: str, engine: str) -> tuple[pl.DataFrame, pl.DataFrame,
 
 
 # ---------------------------------------------------------------------------------------------
-# aggregate (src/features/aggregate.rs, demographic.rs)
+# aggregate (src/features/aggregate/, demographic.rs)
 
 def flag(condition: pl.Expr) -> pl.Expr:
     return condition.cast(pl.Float64)

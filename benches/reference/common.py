@@ -32,7 +32,7 @@ class Stopwatch:
 
 
 def slug(value: str) -> str:
-    """src/features/aggregate.rs slug: lowercase, runs of non-alphanumerics become one '_'."""
+    """src/features/aggregate/ slug: lowercase, runs of non-alphanumerics become one '_'."""
     out = []
     for c in value.strip().lower():
         if c.isalnum():

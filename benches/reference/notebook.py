@@ -7,7 +7,7 @@ pandas + scikit-learn, vectorised groupbys, no loops over rows.
 Steps, each timed (wall seconds, and the process's peak RSS after the step):
   read        both tables (Parquet through pyarrow, or CSV), dates parsed, the columns the
               aggregation needs derived (day, hour, weekday, peak month, order key)
-  aggregate   one row per customer: RFM and the other features of src/features/aggregate.rs and
+  aggregate   one row per customer: RFM and the other features of src/features/aggregate/ and
               demographic.rs, customers without a purchase kept
   prepare     imputation (median; recency of non-buyers = max), sign-keeping log1p, winsorising,
               StandardScaler, on the clustered columns (all computed minus the job's `exclude`)
@@ -49,12 +49,12 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 DEFAULT_JOB = HERE.parent / "scale.toml"
 
-# segmenta's defaults (src/job.rs) for the keys a job may leave out.
+# segmenta's defaults (src/job/options.rs) for the keys a job may leave out.
 DEFAULT_LOG1P = ["monetary", "frequency", "avg_order_value", "recency_days", "tenure_days",
                  "mean_interpurchase_days", "visits_30d", "visits_90d", "income"]
 # Shares are never given log1p; indicators are never clipped (src/features/prepare.rs).
 SHARE_SUFFIX = "_share"
-K_DISTANCE_SAMPLE = 3000  # src/cluster/dbscan.rs
+K_DISTANCE_SAMPLE = 3000  # src/cluster/dbscan/mod.rs
 
 
 def job_settings(path: Path | None) -> dict:
@@ -262,7 +262,7 @@ def by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def knee(sorted_distances: np.ndarray) -> int:
-    """src/cluster/dbscan.rs knee: the point farthest below the chord, both axes scaled to 0-1."""
+    """src/cluster/dbscan/mod.rs knee: the point farthest below the chord, both axes scaled to 0-1."""
     n = len(sorted_distances)
     if n < 3:
         return max(n - 1, 0)

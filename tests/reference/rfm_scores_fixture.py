@@ -18,7 +18,7 @@ Writes (relative to the repository root):
   `edges` {r, f, m} (the 6 quantile edges in value units) and `score_counts` {r, f, m}
   (customers per score 1..5).
 
-Definitions (mirroring `orders()` / `customer_order_columns()` in src/features/aggregate.rs):
+Definitions (mirroring `orders()` / `customer_order_columns()` in src/features/aggregate/):
 
 * day = calendar date of the timestamp; as_of = latest day in the file + 1 (so every line,
   dated day < as_of, counts).
