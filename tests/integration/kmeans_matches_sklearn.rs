@@ -50,7 +50,7 @@ fn means(x: ArrayView2<f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<us
     (sums, sizes)
 }
 
-/// Textbook definitions, written independently of `src/metrics.rs`.
+/// Textbook definitions, written independently of `src/metrics/`.
 fn naive_scores(x: ArrayView2<f64>, labels: &[usize], k: usize) -> (f64, f64, f64) {
     let n = x.nrows();
     let (c, sizes) = means(x, labels, k);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for `src/metrics.rs`, computed with scikit-learn.
+"""Reference values for `src/metrics/`, computed with scikit-learn.
 
 Writes `tests/data/metrics_fixture.json` (relative to the repository root). Everything is
 deterministic: the data come from `numpy.random.default_rng(7)` and KMeans uses
