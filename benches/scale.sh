@@ -32,6 +32,10 @@ for n in "${sizes[@]}"; do
 done
 echo "== criterion stage benchmarks (benches/stages.rs)" >&2
 cargo bench --quiet --profile dev --bench stages >&2
+# The "Test suite build and run time" section is measured by hand; it is carried over.
+kept="$(awk '/^## /{keep = ($0 == "## Test suite build and run time")} keep' BENCHMARKS.md 2>/dev/null || true)"
 python3 benches/reference/tabulate.py --bench-dir "$SEGMENTA_BENCH_DIR" --sizes "${sizes[@]}" \
-  --date "$(date +%Y-%m-%d)" --criterion-dir "$target/criterion" > BENCHMARKS.md
+  --date "$(date +%Y-%m-%d)" --criterion-dir "$target/criterion" > BENCHMARKS.md.new
+if [ -n "$kept" ]; then printf '\n%s\n' "$kept" >> BENCHMARKS.md.new; fi
+mv BENCHMARKS.md.new BENCHMARKS.md
 echo "wrote $root/BENCHMARKS.md" >&2
