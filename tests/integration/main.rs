@@ -7,6 +7,7 @@
 mod util;
 
 mod apply_model;
+mod architecture;
 mod automatic_k;
 mod bad_input;
 mod compare_runs;
