@@ -157,10 +157,6 @@ impl<T> PolarsContext<T> for polars::prelude::PolarsResult<T> {
     }
 }
 
-pub fn output_error(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Error {
-    Error::output(path, err)
-}
-
 /// What is wrong with a job file, found before any data is read.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {

@@ -15,7 +15,7 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{output_error, Error, PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::features::{Feature, FeatureGroup, FeatureKind, FeatureTable, Impute, PurchaseFacts};
 use crate::job::{Job, JobError};
 use crate::load::DataQuality;
@@ -313,14 +313,14 @@ pub fn write(data: &StageData, path: &Path) -> Result<()> {
         rules: None,
         discovery: None,
     };
-    let json = header_json(header, data).map_err(|e| output_error(path, e))?;
+    let json = header_json(header, data).map_err(|e| Error::output(path, e))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "stage.parquet".into());
     let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let written = std::fs::File::create(&partial)
-        .map_err(|e| output_error(&partial, e))
+        .map_err(|e| Error::output(&partial, e))
         .and_then(|file| {
             ParquetWriter::new(file)
                 .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
@@ -329,9 +329,9 @@ pub fn write(data: &StageData, path: &Path) -> Result<()> {
                 )])))
                 .finish(&mut frame)
                 .map(|_| ())
-                .map_err(|e| output_error(&partial, e))
+                .map_err(|e| Error::output(&partial, e))
         })
-        .and_then(|()| std::fs::rename(&partial, path).map_err(|e| output_error(path, e)));
+        .and_then(|()| std::fs::rename(&partial, path).map_err(|e| Error::output(path, e)));
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::{generate_range, GenerateOptions, SyntheticData};
-use crate::error::{output_error, Error, PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 
 /// Writes an in-memory data set: customers, transactions, campaigns, events (Parquet or CSV) and
 /// planted_groups.csv.
@@ -77,7 +77,7 @@ impl TableWriters {
                 "--format {format}: expected parquet or csv"
             )));
         }
-        std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
         Ok(TableWriters {
             dir: dir.to_path_buf(),
             format: format.to_string(),
@@ -127,7 +127,7 @@ impl TableWriters {
 }
 
 fn open(path: &Path, format: &str, like: &DataFrame) -> Result<TableWriter> {
-    let file = std::fs::File::create(path).map_err(|e| output_error(path, e))?;
+    let file = std::fs::File::create(path).map_err(|e| Error::output(path, e))?;
     let schema = like.schema();
     let writer = if format == "parquet" {
         TableWriter::Parquet(Box::new(

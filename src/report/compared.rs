@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{figures, ChartFile};
 use crate::compare::{Comparison, Migration};
-use crate::error::{output_error, Result};
+use crate::error::{Error, Result};
 use crate::format::{count, percent};
 
 const TEMPLATE: &str = include_str!("compare.html");
@@ -55,7 +55,7 @@ pub fn write(c: &Comparison, folder: &Path) -> Result<()> {
     refuse_foreign_folder(folder)?;
     super::write_folder(folder, |dir| {
         let chart_dir = dir.join("charts");
-        std::fs::create_dir_all(&chart_dir).map_err(|e| output_error(&chart_dir, e))?;
+        std::fs::create_dir_all(&chart_dir).map_err(|e| Error::output(&chart_dir, e))?;
         let chart = figures::draw_migration(c, &chart_dir)?;
         super::write_json(&dir.join("compare.json"), c)?;
         write_moves(c, dir)?;
@@ -74,7 +74,7 @@ pub fn write(c: &Comparison, folder: &Path) -> Result<()> {
 fn refuse_foreign_folder(folder: &Path) -> Result<()> {
     let occupied = std::fs::read_dir(folder).is_ok_and(|mut entries| entries.next().is_some());
     if occupied && !folder.join("compare.json").is_file() {
-        return Err(output_error(
+        return Err(Error::output(
             folder,
             "the folder already holds files that are not a comparison; segmenta compare replaces its output folder as a whole, so name a new or empty folder",
         ));
@@ -89,7 +89,7 @@ pub(super) fn write_moves(c: &Comparison, dir: &Path) -> Result<()> {
 
 /// The values of the migrations partial, shared by a run's report and the compare page.
 pub(super) fn context(c: &Comparison, chart: &ChartFile) -> Result<serde_json::Value> {
-    let png = std::fs::read(&chart.png).map_err(|e| output_error(&chart.png, e))?;
+    let png = std::fs::read(&chart.png).map_err(|e| Error::output(&chart.png, e))?;
     let stayed_share = c.clusters.stayed as f64 / c.customers_in_both.max(1) as f64;
     let clusters = matrix(
         &c.clusters,

@@ -5,7 +5,7 @@ use std::path::Path;
 use ndarray::Array2;
 use polars::prelude::*;
 
-use crate::error::{output_error, PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::label::cluster_name;
 use crate::RunResult;
 
@@ -111,7 +111,7 @@ pub fn write(run: &RunResult, dir: &Path) -> Result<()> {
 /// assignments.parquet as is, and assignments.csv with formula-looking text neutralised.
 pub(crate) fn write_frame(mut frame: DataFrame, dir: &Path) -> Result<()> {
     let parquet = dir.join("assignments.parquet");
-    let file = std::fs::File::create(&parquet).map_err(|e| output_error(&parquet, e))?;
+    let file = std::fs::File::create(&parquet).map_err(|e| Error::output(&parquet, e))?;
     ParquetWriter::new(file)
         .finish(&mut frame)
         .context("writing assignments.parquet")?;
@@ -138,7 +138,7 @@ pub(crate) fn write_csv(mut frame: DataFrame, path: &Path) -> Result<()> {
             .with_column(Column::new(name.as_str().into(), safe))
             .context("neutralising formulas")?;
     }
-    let mut file = std::fs::File::create(path).map_err(|e| output_error(path, e))?;
+    let mut file = std::fs::File::create(path).map_err(|e| Error::output(path, e))?;
     CsvWriter::new(&mut file)
         .finish(&mut frame)
         .context(format!("writing {}", path.display()))?;

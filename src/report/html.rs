@@ -10,7 +10,7 @@ use super::charts::cluster_color;
 use super::rules_section;
 use super::traits;
 use super::ChartFile;
-use crate::error::{output_error, Error, Result};
+use crate::error::{Error, Result};
 use crate::format::{compact_money, count, fixed_or_dash, money, percent, whole_percent};
 use crate::label::ClusterProfile;
 use crate::RunResult;
@@ -232,7 +232,7 @@ pub fn write(
 ) -> Result<()> {
     let mut charts_out = Vec::new();
     for chart in charts {
-        let bytes = std::fs::read(&chart.png).map_err(|e| output_error(&chart.png, e))?;
+        let bytes = std::fs::read(&chart.png).map_err(|e| Error::output(&chart.png, e))?;
         charts_out.push(Chart {
             title: chart.title.clone(),
             caption: chart.caption.clone(),
@@ -392,5 +392,5 @@ pub(super) fn render_page(
         .and_then(|t| t.render(context))
         .map_err(|e| Error::output(dir.join(name), format!("rendering the template: {e}")))?;
     let path = dir.join("index.html");
-    std::fs::write(&path, html).map_err(|e| output_error(&path, e))
+    std::fs::write(&path, html).map_err(|e| Error::output(&path, e))
 }

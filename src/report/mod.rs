@@ -21,7 +21,7 @@ pub use applied::write as write_applied;
 pub use compared::write as write_comparison;
 pub use export::assignments_frame;
 
-use crate::error::{output_error, Result};
+use crate::error::{Error, Result};
 use crate::format::money;
 use crate::RunResult;
 
@@ -48,7 +48,7 @@ pub(crate) fn write_folder(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     refuse_links(&[&parent, final_dir])?;
-    std::fs::create_dir_all(&parent).map_err(|e| output_error(&parent, e))?;
+    std::fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
     let name = final_dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -56,9 +56,9 @@ pub(crate) fn write_folder(
     remove_stale_staging(&parent, &name);
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| output_error(&staging, e))?;
+        std::fs::remove_dir_all(&staging).map_err(|e| Error::output(&staging, e))?;
     }
-    std::fs::create_dir_all(&staging).map_err(|e| output_error(&staging, e))?;
+    std::fs::create_dir_all(&staging).map_err(|e| Error::output(&staging, e))?;
     if let Err(e) = write(&staging) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
@@ -118,10 +118,10 @@ fn process_alive(pid: u32) -> bool {
 /// the complete previous report or the complete new one; the old one is removed afterwards.
 fn replace_folder(staging: &Path, target: &Path) -> Result<()> {
     if !target.exists() {
-        return std::fs::rename(staging, target).map_err(|e| output_error(target, e));
+        return std::fs::rename(staging, target).map_err(|e| Error::output(target, e));
     }
     if exchange(staging, target).is_ok() {
-        return std::fs::remove_dir_all(staging).map_err(|e| output_error(staging, e));
+        return std::fs::remove_dir_all(staging).map_err(|e| Error::output(staging, e));
     }
     replace_by_two_renames(staging, target)
 }
@@ -164,19 +164,19 @@ fn replace_by_two_renames(staging: &Path, target: &Path) -> Result<()> {
             .unwrap_or_default(),
         std::process::id()
     ));
-    std::fs::rename(target, &previous).map_err(|e| output_error(target, e))?;
+    std::fs::rename(target, &previous).map_err(|e| Error::output(target, e))?;
     if let Err(e) = std::fs::rename(staging, target) {
         let _ = std::fs::rename(&previous, target);
-        return Err(output_error(target, e));
+        return Err(Error::output(target, e));
     }
-    std::fs::remove_dir_all(&previous).map_err(|e| output_error(&previous, e))
+    std::fs::remove_dir_all(&previous).map_err(|e| Error::output(&previous, e))
 }
 
 fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     let segmentations = crate::pipeline::invariants::check_segmentations(run)?;
     crate::error::injected_fault()?;
     let chart_dir = dir.join("charts");
-    std::fs::create_dir_all(&chart_dir).map_err(|e| output_error(&chart_dir, e))?;
+    std::fs::create_dir_all(&chart_dir).map_err(|e| Error::output(&chart_dir, e))?;
     let charts = figures::draw_charts(run, &chart_dir)?;
     let migration = match &run.migrations {
         Some(c) => {
@@ -195,8 +195,8 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
 }
 
 pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| output_error(path, e))?;
-    std::fs::write(path, text + "\n").map_err(|e| output_error(path, e))
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::output(path, e))?;
+    std::fs::write(path, text + "\n").map_err(|e| Error::output(path, e))
 }
 
 /// "13,017,416 bytes, sha256 4f…": says later exactly which export a report was made from.
@@ -307,5 +307,5 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
         "\n[settings]\n{}\n",
         toml::to_string(&*run.job).unwrap_or_default()
     ));
-    std::fs::write(path, log).map_err(|e| output_error(path, e))
+    std::fs::write(path, log).map_err(|e| Error::output(path, e))
 }
