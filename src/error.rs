@@ -178,6 +178,16 @@ pub enum JobError {
     Rules(String),
 }
 
+impl JobError {
+    /// A value of `section` ("[discovery]"; "" for a top-level key) that fails its check.
+    pub fn invalid(section: impl Into<String>, message: impl Into<String>) -> JobError {
+        JobError::Invalid {
+            section: section.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// A failure that no input can cause, made on purpose so the tests can prove through the binary
 /// that such failures exit with their own code and leave no half-written report:
 /// `SEGMENTA_FAULT=internal|inconsistent` fails the report just before its first file is

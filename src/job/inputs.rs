@@ -259,26 +259,22 @@ pub struct EventsInput {
     pub event_type: Option<String>,
 }
 
-fn invalid(section: String, message: String) -> JobError {
-    JobError::Invalid { section, message }
-}
-
 impl Inputs {
     /// Every input reads files (`path`) or a query over the declared tables (`query`), never
     /// both; table names are plain SQL names, so a query can name them without quotes.
     pub fn validate(&self, tables: &BTreeMap<String, TableInput>) -> Result<(), JobError> {
         if self.transactions.is_none() && self.customers.is_none() {
-            return Err(invalid(
-                "[inputs]".into(),
-                "needs a transactions table or a customers table".into(),
+            return Err(JobError::invalid(
+                "[inputs]",
+                "needs a transactions table or a customers table",
             ));
         }
         if let Some(t) = &self.transactions {
             let has_product = t.quantity.is_some() && t.unit_price.is_some();
             if t.amount.is_none() && !has_product {
-                return Err(invalid(
-                    "[inputs.transactions]".into(),
-                    "needs `amount`, or both `quantity` and `unit_price`".into(),
+                return Err(JobError::invalid(
+                    "[inputs.transactions]",
+                    "needs `amount`, or both `quantity` and `unit_price`",
                 ));
             }
         }
@@ -301,9 +297,9 @@ fn validate_table_name(name: &str) -> Result<(), JobError> {
     if plain {
         return Ok(());
     }
-    Err(invalid(
+    Err(JobError::invalid(
         format!("[tables.{name}]:"),
-        "a table name is letters, digits and _ (starting with a letter), so that a query can name it".into(),
+        "a table name is letters, digits and _ (starting with a letter), so that a query can name it",
     ))
 }
 
@@ -312,18 +308,18 @@ impl Source<'_> {
         let section = format!("[inputs.{input}]");
         match (self.path, self.query) {
             (None, None) => {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
-                    "needs `path` (a CSV or Parquet file, a folder or a glob) or `query` (SQL over the job's [tables.<name>])".into(),
+                    "needs `path` (a CSV or Parquet file, a folder or a glob) or `query` (SQL over the job's [tables.<name>])",
                 ))
             }
             (Some(_), Some(_)) => {
-                return Err(invalid(section, "has both `path` and `query`; keep one".into()))
+                return Err(JobError::invalid(section, "has both `path` and `query`; keep one"))
             }
             (None, Some(_)) if no_tables => {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
-                    "query: the job declares no tables to query; add [tables.<name>] with the `path` of each".into(),
+                    "query: the job declares no tables to query; add [tables.<name>] with the `path` of each",
                 ))
             }
             _ => {}
@@ -333,7 +329,7 @@ impl Source<'_> {
             .iter()
             .find(|id| id.trim() != id.as_str() || id.is_empty())
         {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!("missing_ids: \"{blank}\" has spaces around it or is empty; cells are compared trimmed, and blank cells are always missing"),
             ));

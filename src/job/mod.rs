@@ -164,12 +164,10 @@ impl JobSpec {
         self.rules.validate()?;
         self.discovery.validate()?;
         if self.primary == Primary::Gmm && !self.discovery.gmm {
-            return Err(JobError::Invalid {
-                section: String::new(),
-                message:
-                    "primary = \"gmm\" needs the Gaussian mixture: set `gmm = true` under [discovery]"
-                        .into(),
-            });
+            return Err(JobError::invalid(
+                "",
+                "primary = \"gmm\" needs the Gaussian mixture: set `gmm = true` under [discovery]",
+            ));
         }
         Ok(as_of)
     }
@@ -177,12 +175,12 @@ impl JobSpec {
     fn validate_name(&self) -> std::result::Result<(), JobError> {
         let name = &self.name;
         if name.trim().is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(JobError::Invalid {
-                section: String::new(),
-                message: format!(
+            return Err(JobError::invalid(
+                "",
+                format!(
                     "name = \"{name}\": use a plain folder name (no slashes, not starting with a dot)"
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -193,9 +191,11 @@ impl JobSpec {
         };
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| JobError::Invalid {
-                section: String::new(),
-                message: format!("as_of = \"{text}\": expected a date like 2025-12-31"),
+            .map_err(|_| {
+                JobError::invalid(
+                    "",
+                    format!("as_of = \"{text}\": expected a date like 2025-12-31"),
+                )
             })
     }
 }

@@ -275,26 +275,19 @@ fn default_gmm_reg_covar() -> f64 {
     DEFAULT_GMM_REG_COVAR
 }
 
-fn invalid(section: &str, message: String) -> JobError {
-    JobError::Invalid {
-        section: section.into(),
-        message,
-    }
-}
-
 impl FeatureOptions {
     pub fn validate(&self) -> Result<(), JobError> {
         let section = "[features]";
         let [low, high] = self.winsorize;
         if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) || low >= high {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!("winsorize = [{low}, {high}]: need 0 <= low < high <= 1"),
             ));
         }
         for (group, weight) in &self.weights {
             if !FEATURE_GROUPS.contains(&group.as_str()) {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     "[features.weights]",
                     format!(
                         "unknown group `{group}`{}; groups are {}",
@@ -304,22 +297,22 @@ impl FeatureOptions {
                 ));
             }
             if !weight.is_finite() || *weight < 0.0 {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     "[features.weights]",
                     format!("{group} = {weight}: need a number >= 0"),
                 ));
             }
         }
         if let Some(month) = self.peak_months.iter().find(|m| !(1..=12).contains(*m)) {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!("peak_months: {month} is not a month number (1 to 12)"),
             ));
         }
         if self.top_n == 0 {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
-                "top_n = 0: need at least 1 value of a category as its own column".into(),
+                "top_n = 0: need at least 1 value of a category as its own column",
             ));
         }
         Ok(())
@@ -333,7 +326,7 @@ impl RuleOptions {
         self.scoring.validate()?;
         for rule in &self.custom {
             if rule.name.trim().is_empty() || rule.when.trim().is_empty() {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     "[[rules.custom]]",
                     format!(
                         "name = \"{}\", when = \"{}\": every custom rule needs a name and a condition",
@@ -350,7 +343,7 @@ impl ScoringOptions {
     pub fn validate(&self) -> Result<(), JobError> {
         let section = "[rules.scoring]";
         if !(2..=9).contains(&self.bins) {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!(
                     "bins = {}: need 2 to 9 (one digit per score in the RFM cell)",
@@ -365,7 +358,7 @@ impl ScoringOptions {
         ] {
             let Some(cuts) = cuts else { continue };
             if cuts.len() != self.bins as usize - 1 {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
                     format!(
                         "{key} has {} cut points; {} bins need {}",
@@ -376,7 +369,7 @@ impl ScoringOptions {
                 ));
             }
             if cuts.iter().any(|c| !c.is_finite()) || cuts.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
                     format!("{key} = {cuts:?}: need finite numbers in strictly ascending order"),
                 ));
@@ -391,14 +384,14 @@ impl DiscoveryOptions {
         let section = "[discovery]";
         let [low, high] = self.k_range;
         if low < 2 || high < low {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!("k_range = [{low}, {high}]: need 2 <= low <= high"),
             ));
         }
         for (key, k) in [("k", self.k), ("gmm_k", self.gmm_k)] {
             if k == Auto::Fixed(0) {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
                     format!("{key} = 0: {key} must be at least 1 (or \"auto\")"),
                 ));
@@ -406,21 +399,24 @@ impl DiscoveryOptions {
         }
         if let Auto::Fixed(eps) = self.dbscan_eps {
             if !eps.is_finite() || eps <= 0.0 {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
                     format!("dbscan_eps = {eps}: need a distance > 0 (or \"auto\")"),
                 ));
             }
         }
         if let Some(points) = self.dbscan_min_points.filter(|p| *p < 2) {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!("dbscan_min_points = {points}: a dense region needs at least 2 points"),
             ));
         }
         for (key, runs) in [("n_runs", self.n_runs), ("gmm_runs", self.gmm_runs)] {
             if runs == 0 {
-                return Err(invalid(section, format!("{key} must be at least 1")));
+                return Err(JobError::invalid(
+                    section,
+                    format!("{key} must be at least 1"),
+                ));
             }
         }
         for (key, sample, what) in [
@@ -433,7 +429,7 @@ impl DiscoveryOptions {
             ),
         ] {
             if sample < 10 {
-                return Err(invalid(
+                return Err(JobError::invalid(
                     section,
                     format!("{key} = {sample}: need at least 10 customers {what}"),
                 ));
@@ -441,7 +437,7 @@ impl DiscoveryOptions {
         }
         let floor = self.gmm_reg_covar;
         if !floor.is_finite() || floor <= 0.0 {
-            return Err(invalid(
+            return Err(JobError::invalid(
                 section,
                 format!(
                     "gmm_reg_covar = {floor}: need a number > 0 (default {DEFAULT_GMM_REG_COVAR})"
