@@ -208,14 +208,9 @@ pub fn presets(options: &RuleOptions, base_dir: &Path) -> Result<Vec<Preset>> {
 /// parses. Conditions name columns that only the data shows, so those are checked when applied.
 pub fn check_options(options: &RuleOptions, base_dir: &Path) -> Result<()> {
     presets(options, base_dir)?;
-    for (i, rule) in options.custom.iter().enumerate() {
-        conditions::check_syntax(&conditions::Condition {
-            segment: &rule.name,
-            when: &rule.when,
-            origin: format!("[[rules.custom]] rule {} '{}'", i + 1, rule.name),
-        })?;
-    }
-    Ok(())
+    table::custom_conditions(options)
+        .iter()
+        .try_for_each(conditions::check_syntax)
 }
 
 pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Result<RuleResults> {

@@ -113,8 +113,9 @@ pub fn conditions_set(
     Ok((set, warnings))
 }
 
-pub fn custom_set(frame: &DataFrame, options: &RuleOptions) -> Result<(RuleSet, Vec<String>)> {
-    let conditions: Vec<Condition> = options
+/// The job's custom rules as conditions, each naming where it was written.
+pub fn custom_conditions(options: &RuleOptions) -> Vec<Condition<'_>> {
+    options
         .custom
         .iter()
         .enumerate()
@@ -123,7 +124,11 @@ pub fn custom_set(frame: &DataFrame, options: &RuleOptions) -> Result<(RuleSet, 
             when: &rule.when,
             origin: format!("[[rules.custom]] rule {} '{}'", i + 1, rule.name),
         })
-        .collect();
+        .collect()
+}
+
+pub fn custom_set(frame: &DataFrame, options: &RuleOptions) -> Result<(RuleSet, Vec<String>)> {
+    let conditions = custom_conditions(options);
     let labels = conditions::first_match(frame, &conditions, &options.custom_default)?;
     let warnings = unknown_column_warnings(frame, &conditions);
     let mut segments: Vec<SegmentInfo> = options
