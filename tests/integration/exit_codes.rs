@@ -37,12 +37,7 @@ fn run_with_fault(dir: &Path, fault: Option<&str>) -> Outcome {
     if let Some(fault) = fault {
         command.env("SEGMENTA_FAULT", fault);
     }
-    let out = command.output().expect("segmenta runs");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    command.output().expect("segmenta runs").into()
 }
 
 #[test]

@@ -101,15 +101,21 @@ where
     I: IntoIterator,
     I::Item: AsRef<OsStr>,
 {
-    let out = segmenta_command()
+    segmenta_command()
         .args(args)
         .current_dir(cwd)
         .output()
-        .expect("segmenta runs");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        .expect("segmenta runs")
+        .into()
+}
+
+impl From<std::process::Output> for Outcome {
+    fn from(out: std::process::Output) -> Outcome {
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
