@@ -3,7 +3,7 @@
 
 use ndarray::ArrayView2;
 
-use super::{squared_distance, valid_cluster_count, valid_matrix, Encoded};
+use super::{checked, squared_distance};
 
 /// Sum of squared Euclidean distances of each row to its cluster's centroid (sklearn
 /// `KMeans.inertia_`).
@@ -29,14 +29,8 @@ pub fn inertia(x: ArrayView2<f64>, labels: &[usize], centroids: ArrayView2<f64>)
 /// `>= n`, a length mismatch, no columns or non-finite input. Returns 1.0 when every cluster has zero
 /// dispersion (sklearn's convention).
 pub fn calinski_harabasz(x: ArrayView2<f64>, labels: &[usize]) -> Option<f64> {
+    let enc = checked(x, labels)?;
     let n = x.nrows();
-    if labels.len() != n || !valid_matrix(x) {
-        return None;
-    }
-    let enc = Encoded::new(labels);
-    if !valid_cluster_count(enc.k, n) {
-        return None;
-    }
     let centroids = enc.centroids(x);
     let mean = x.mean_axis(ndarray::Axis(0))?;
     let mut extra = 0.0;
@@ -59,14 +53,7 @@ pub fn calinski_harabasz(x: ArrayView2<f64>, labels: &[usize]) -> Option<f64> {
 /// sklearn (which raises), when clusters `>= n`, on a length mismatch, no columns or
 /// non-finite input.
 pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize]) -> Option<f64> {
-    let n = x.nrows();
-    if labels.len() != n || !valid_matrix(x) {
-        return None;
-    }
-    let enc = Encoded::new(labels);
-    if !valid_cluster_count(enc.k, n) {
-        return None;
-    }
+    let enc = checked(x, labels)?;
     let k = enc.k;
     let centroids = enc.centroids(x);
     // Mean distance of each cluster's members to its centroid.

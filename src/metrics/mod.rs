@@ -62,14 +62,17 @@ impl Encoded {
     }
 }
 
-/// sklearn's `check_number_of_labels`: valid values are 2 to n - 1 inclusive.
-fn valid_cluster_count(k: usize, n: usize) -> bool {
-    k >= 2 && k < n
-}
-
-/// sklearn's `check_X_y` rejects non-finite values and matrices without features.
-fn valid_matrix(x: ArrayView2<f64>) -> bool {
-    x.ncols() > 0 && x.iter().all(|v| v.is_finite())
+/// The labels encoded when `x` and `labels` pass sklearn's input checks of the cluster indices:
+/// one label per row (`check_X_y`, which also rejects non-finite values and matrices without
+/// features) and 2 to n − 1 clusters (`check_number_of_labels`); None otherwise.
+fn checked(x: ArrayView2<f64>, labels: &[usize]) -> Option<Encoded> {
+    let n = x.nrows();
+    let valid_matrix = x.ncols() > 0 && x.iter().all(|v| v.is_finite());
+    if labels.len() != n || !valid_matrix {
+        return None;
+    }
+    let enc = Encoded::new(labels);
+    (enc.k >= 2 && enc.k < n).then_some(enc)
 }
 
 fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {

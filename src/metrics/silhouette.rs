@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use serde::{Deserialize, Serialize};
 
-use super::{valid_cluster_count, valid_matrix, Encoded};
+use super::{checked, Encoded};
 
 /// Exact mean silhouette (sklearn `silhouette_score`, euclidean). A sample in a singleton
 /// cluster scores 0 (sklearn semantics), as does a sample whose intra- and nearest-cluster
@@ -20,17 +20,10 @@ use super::{valid_cluster_count, valid_matrix, Encoded};
 /// cluster, and each sample's per-cluster distance sums are accumulated tile by tile, split
 /// across the available cores.
 pub fn silhouette(x: ArrayView2<f64>, labels: &[usize]) -> Option<f64> {
-    let n = x.nrows();
-    if labels.len() != n || !valid_matrix(x) {
-        return None;
-    }
-    let enc = Encoded::new(labels);
-    if !valid_cluster_count(enc.k, n) {
-        return None;
-    }
+    let enc = checked(x, labels)?;
     let scores = silhouette_scores(x, &enc);
     // sklearn averages the per-sample coefficients with np.mean.
-    Some(scores.iter().sum::<f64>() / n as f64)
+    Some(scores.iter().sum::<f64>() / x.nrows() as f64)
 }
 
 /// Result of [`silhouette_sampled`]: the score and the number of rows it was computed on.
