@@ -13,17 +13,18 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use crate::cluster::{
-    dbscan, gmm, kmeans, DbscanOptions, GmmOptions, GmmResult, KmeansOptions, KmeansResult,
+    dbscan, gmm, kmeans, DbscanOptions, DbscanResult, GmmOptions, GmmResult, KmeansOptions,
+    KmeansResult,
 };
 use crate::compare::Comparison;
 use crate::error::{Error, JobError, Result};
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
 use crate::job::{Job, Primary};
 use crate::label;
+use crate::layout;
 use crate::load::{self, DataQuality};
 use crate::model::{self, DriftSince};
 use crate::rules::{self, RuleResults};
-use crate::{cluster::DbscanResult, layout};
 
 pub use check::{check, CheckReport};
 pub use result::{ReferenceAgreement, RunResult};
