@@ -189,17 +189,21 @@ mod tests {
         assert_eq!(data.planted.customer_id, data.customers.customer_id);
     }
 
-    #[test]
-    fn prospects_have_no_transactions() {
-        let data = sample();
-        let prospects: HashSet<&str> = data
-            .planted
+    /// The customers planted in the Prospects group.
+    fn prospects(data: &SyntheticData) -> HashSet<&str> {
+        data.planted
             .customer_id
             .iter()
             .zip(&data.planted.group)
             .filter(|(_, g)| g.as_str() == "Prospects")
             .map(|(c, _)| c.as_str())
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn prospects_have_no_transactions() {
+        let data = sample();
+        let prospects = prospects(&data);
         assert!(!prospects.is_empty());
         assert!(data
             .transactions
@@ -211,14 +215,7 @@ mod tests {
     #[test]
     fn prospects_show_warm_interest() {
         let data = sample();
-        let prospects: HashSet<&str> = data
-            .planted
-            .customer_id
-            .iter()
-            .zip(&data.planted.group)
-            .filter(|(_, g)| g.as_str() == "Prospects")
-            .map(|(c, _)| c.as_str())
-            .collect();
+        let prospects = prospects(&data);
         let carts = data
             .events
             .customer_id
