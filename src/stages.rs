@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PolarsContext, Result};
 use crate::features::{Feature, FeatureGroup, FeatureKind, FeatureTable, Impute, PurchaseFacts};
-use crate::job::{Job, JobError};
+use crate::job::Job;
 use crate::load::DataQuality;
 use crate::pipeline::{self, Described, Discovery, RunOptions, RunResult, Stopwatch};
 use crate::rules::RuleResults;
@@ -59,9 +59,8 @@ pub struct EmbeddedJob {
 impl EmbeddedJob {
     /// Reads and checks a job file, keeping its text.
     pub fn read(path: &Path) -> Result<(Job, EmbeddedJob)> {
-        let job = Job::from_file(path)?;
-        let toml = std::fs::read_to_string(path)
-            .map_err(|e| Error::job(path, JobError::Unreadable(e.to_string())))?;
+        let toml = Job::read_text(path)?;
+        let job = Job::from_file_text(path, &toml)?;
         let base_dir = absolute(job.base_dir());
         let job = job.with_base_dir(base_dir.clone());
         let embedded = EmbeddedJob {

@@ -98,13 +98,22 @@ impl Job {
 
     /// Reads, parses and checks a job file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Job> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::job(path, JobError::Unreadable(e.to_string())))?;
+        Job::from_file_text(path, &Job::read_text(path)?)
+    }
+
+    /// A job file's text, unparsed (the stage verbs keep it in their files).
+    pub fn read_text(path: &Path) -> Result<String> {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::job(path, JobError::Unreadable(e.to_string())))
+    }
+
+    /// Parses and checks `text`, read from the job file at `path`; errors name the file.
+    pub fn from_file_text(path: &Path, text: &str) -> Result<Job> {
         let base_dir = path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let job = Job::from_toml(&text, base_dir).map_err(|source| Error::job(path, source))?;
+        let job = Job::from_toml(text, base_dir).map_err(|source| Error::job(path, source))?;
         Ok(Job {
             path: Some(path.to_path_buf()),
             ..job
