@@ -102,6 +102,12 @@ pub fn whole_percent(share: f64) -> String {
     format!("{:.0} %", 100.0 * share)
 }
 
+/// A cluster's label with the share of its customers that carry it: "Loyal Customers 57%" (the
+/// name model.json keeps and the terminal prints).
+pub fn label_with_share(label: &str, share: f64) -> String {
+    format!("{label} {:.0}%", 100.0 * share)
+}
+
 /// A share of customers printed beside their count, in whole percent: "12 %", or "< 1 %" for a
 /// handful of customers (never "0 %" beside a count); "n/a" when the share is not a number.
 pub fn share_beside_count(share: f64) -> String {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use segmenta::compare::Comparison;
-use segmenta::format::percent;
+use segmenta::format::{label_with_share, percent};
 use segmenta::RunResult;
 
 /// The segments found, who moved and the drift, then where the report is.
@@ -26,7 +26,7 @@ pub fn run(result: &RunResult, folder: &Path) {
             String::new()
         };
         let label = match (&c.label, c.label_share) {
-            (Some(label), Some(share)) => format!(" · {label} {:.0}%", 100.0 * share),
+            (Some(label), Some(share)) => format!(" · {}", label_with_share(label, share)),
             _ => String::new(),
         };
         println!(

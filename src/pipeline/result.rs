@@ -149,7 +149,7 @@ fn model_labels(labelling: &Labelling) -> Vec<String> {
         .clusters
         .iter()
         .map(|c| match (&c.label, c.label_share) {
-            (Some(label), Some(share)) => format!("{label} {:.0}%", 100.0 * share),
+            (Some(label), Some(share)) => crate::format::label_with_share(label, share),
             // Without RFM groups the segment's name says what it is.
             _ => c.title.clone(),
         })
