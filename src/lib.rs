@@ -25,6 +25,7 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod sql;
 pub mod stages;
 
 use std::path::PathBuf;

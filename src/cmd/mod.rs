@@ -8,6 +8,7 @@ mod demo;
 mod generate;
 mod print;
 mod run;
+mod sql;
 mod stages;
 
 use clap::Subcommand;
@@ -29,6 +30,7 @@ pub enum Command {
     Cluster(stages::ClusterArgs),
     Report(stages::ReportArgs),
     Generate(generate::Args),
+    Sql(sql::Args),
 }
 
 impl Command {
@@ -44,6 +46,7 @@ impl Command {
             Command::Cluster(args) => stages::cluster(args, global),
             Command::Report(args) => stages::report(args, global),
             Command::Generate(args) => generate::execute(args, global),
+            Command::Sql(args) => sql::execute(args, global),
         }
     }
 }

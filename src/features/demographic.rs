@@ -107,13 +107,24 @@ pub fn features(
     categorical.extend(customers.categorical.iter().cloned());
     for name in categorical {
         if let Some(values) = texts(&name)? {
-            out.extend(one_hot(&column_name(&name), &values, options.top_n));
+            let prefix = column_name(&name);
+            let listed = listed(options, &prefix);
+            out.extend(one_hot(&prefix, &values, options.top_n, listed));
         }
     }
     if let Some(tags) = texts("tags")? {
-        out.extend(multi_hot("tag", &tags, options.top_n.max(12)));
+        let listed = listed(options, "tag");
+        out.extend(multi_hot("tag", &tags, options.top_n.max(12), listed));
     }
     Ok(out)
+}
+
+/// The values the job lists for a column prefix, as the cells are compared: trimmed, lowercase.
+fn listed(options: &FeatureOptions, prefix: &str) -> Option<Vec<String>> {
+    options
+        .values
+        .get(prefix)
+        .map(|values| values.iter().map(|v| v.trim().to_lowercase()).collect())
 }
 
 /// Values ranked by count (ties by name, so the columns are stable from run to run).
@@ -135,12 +146,21 @@ fn ranked<'a>(values: impl Iterator<Item = &'a str>, top_n: usize) -> (Vec<Strin
     )
 }
 
-fn one_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Feature> {
+fn one_hot(
+    prefix: &str,
+    values: &[Option<String>],
+    top_n: usize,
+    listed: Option<Vec<String>>,
+) -> Vec<Feature> {
     let filled: Vec<&str> = values
         .iter()
         .map(|v| v.as_deref().unwrap_or("unknown"))
         .collect();
-    let (top, distinct) = ranked(filled.iter().copied(), top_n);
+    // A listed set keeps its "other" column whatever the data holds, as the engine's query.
+    let (top, distinct) = match listed {
+        Some(listed) => (listed, usize::MAX),
+        None => ranked(filled.iter().copied(), top_n),
+    };
     let names = value_names(prefix, top.iter().map(String::as_str));
     let mut out: Vec<Feature> = top
         .iter()
@@ -159,7 +179,12 @@ fn one_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Feature
     out
 }
 
-fn multi_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Feature> {
+fn multi_hot(
+    prefix: &str,
+    values: &[Option<String>],
+    top_n: usize,
+    listed: Option<Vec<String>>,
+) -> Vec<Feature> {
     let split: Vec<Vec<&str>> = values
         .iter()
         .map(|v| {
@@ -171,7 +196,7 @@ fn multi_hot(prefix: &str, values: &[Option<String>], top_n: usize) -> Vec<Featu
                 .collect()
         })
         .collect();
-    let (top, _) = ranked(split.iter().flatten().copied(), top_n);
+    let top = listed.unwrap_or_else(|| ranked(split.iter().flatten().copied(), top_n).0);
     let names = value_names(prefix, top.iter().map(String::as_str));
     top.iter()
         .zip(names)

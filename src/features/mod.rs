@@ -2,6 +2,7 @@
 //! them into the clustering matrix.
 
 mod aggregate;
+pub mod catalogue;
 pub use aggregate::{column_name, slug};
 mod demographic;
 mod prepare;

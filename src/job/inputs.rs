@@ -17,6 +17,9 @@ pub struct Inputs {
     /// A known segmentation to measure the discovered clusters against (ARI, NMI), e.g. the
     /// planted groups of generated data.
     pub reference: Option<ReferenceInput>,
+    /// A per-customer feature table written by an engine (`segmenta sql features`): it replaces
+    /// reading and aggregating the other inputs, which then only describe what it holds.
+    pub features: Option<FeaturesInput>,
 }
 
 impl Inputs {
@@ -43,6 +46,8 @@ impl Inputs {
 pub struct Source<'a> {
     pub path: Option<&'a str>,
     pub query: Option<&'a str>,
+    /// The engine table (`table`), for `segmenta sql`.
+    pub table: Option<&'a str>,
     pub separator: Option<&'a str>,
     pub encoding: Option<&'a str>,
     /// The job's `missing_ids`; None: the table's default list.
@@ -56,6 +61,7 @@ macro_rules! has_source {
                 Source {
                     path: self.path.as_deref(),
                     query: self.query.as_deref(),
+                    table: self.table.as_deref(),
                     separator: self.separator.as_deref(),
                     encoding: self.encoding.as_deref(),
                     missing_ids: self.missing_ids.as_deref(),
@@ -72,6 +78,36 @@ has_source!(
     CampaignsInput,
     EventsInput
 );
+
+/// `[inputs.features]`: one row per customer, one column per feature, named as
+/// `segmenta features` names them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturesInput {
+    /// A CSV or Parquet file, a folder of part files (as Spark writes) or a glob.
+    pub path: String,
+    pub separator: Option<String>,
+    pub encoding: Option<String>,
+    #[serde(default = "default_customer_id")]
+    pub customer_id: String,
+}
+
+fn default_customer_id() -> String {
+    "customer_id".into()
+}
+
+impl FeaturesInput {
+    pub fn source(&self) -> Source<'_> {
+        Source {
+            path: Some(&self.path),
+            query: None,
+            table: None,
+            separator: self.separator.as_deref(),
+            encoding: self.encoding.as_deref(),
+            missing_ids: None,
+        }
+    }
+}
 
 /// `[tables.<name>]`: a raw table that input queries refer to by its name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +126,7 @@ impl TableInput {
         Source {
             path: Some(&self.path),
             query: None,
+            table: None,
             separator: self.separator.as_deref(),
             encoding: self.encoding.as_deref(),
             missing_ids: self.missing_ids.as_deref(),
@@ -104,6 +141,9 @@ pub struct ReferenceInput {
     pub path: Option<String>,
     /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
     pub query: Option<String>,
+    /// The table in a SQL engine ("schema.name") that `segmenta sql features` reads; default:
+    /// the input's role name.
+    pub table: Option<String>,
     /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
     pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
@@ -121,6 +161,9 @@ pub struct TransactionsInput {
     pub path: Option<String>,
     /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
     pub query: Option<String>,
+    /// The table in a SQL engine ("schema.name") that `segmenta sql features` reads; default:
+    /// the input's role name.
+    pub table: Option<String>,
     /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
     pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
@@ -187,6 +230,9 @@ pub struct CustomersInput {
     pub path: Option<String>,
     /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
     pub query: Option<String>,
+    /// The table in a SQL engine ("schema.name") that `segmenta sql features` reads; default:
+    /// the input's role name.
+    pub table: Option<String>,
     /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
     pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
@@ -225,6 +271,9 @@ pub struct CampaignsInput {
     pub path: Option<String>,
     /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
     pub query: Option<String>,
+    /// The table in a SQL engine ("schema.name") that `segmenta sql features` reads; default:
+    /// the input's role name.
+    pub table: Option<String>,
     /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
     pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
@@ -247,6 +296,9 @@ pub struct EventsInput {
     pub path: Option<String>,
     /// SQL (polars' dialect) over the job's `[tables.*]`, whose output columns the role keys name.
     pub query: Option<String>,
+    /// The table in a SQL engine ("schema.name") that `segmenta sql features` reads; default:
+    /// the input's role name.
+    pub table: Option<String>,
     /// Customer ids that mean "no customer" in this table; default: see [`crate::load::missing`].
     pub missing_ids: Option<Vec<String>>,
     pub separator: Option<String>,
@@ -281,8 +333,9 @@ impl Inputs {
         for name in tables.keys() {
             validate_table_name(name)?;
         }
+        let described_only = self.features.is_some();
         for (input, source) in self.sources() {
-            source.validate(input, tables.is_empty())?;
+            source.validate(input, tables.is_empty(), described_only)?;
         }
         Ok(())
     }
@@ -304,9 +357,11 @@ fn validate_table_name(name: &str) -> Result<(), JobError> {
 }
 
 impl Source<'_> {
-    fn validate(&self, input: &str, no_tables: bool) -> Result<(), JobError> {
+    fn validate(&self, input: &str, no_tables: bool, described_only: bool) -> Result<(), JobError> {
         let section = format!("[inputs.{input}]");
         match (self.path, self.query) {
+            // With [inputs.features] the table is only described (its roles, its engine table).
+            (None, None) if described_only => {}
             (None, None) => {
                 return Err(JobError::invalid(
                     section,

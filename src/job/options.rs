@@ -59,6 +59,11 @@ pub struct FeatureOptions {
     /// from (empirical Bayes), before clustering; profiles and exports keep the raw shares.
     #[serde(default = "default_true")]
     pub shrink_shares: bool,
+    /// The values that get their own column, per column prefix (`category`, `channel`,
+    /// `gender`, `city`, `tag`, …), in place of the top-N by the data: a SQL engine's query
+    /// cannot name its columns after the data, and a listed set keeps columns from run to run.
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for FeatureOptions {
@@ -73,6 +78,7 @@ impl Default for FeatureOptions {
             balance_groups: true,
             peak_months: default_peak_months(),
             shrink_shares: true,
+            values: BTreeMap::new(),
         }
     }
 }

@@ -8,14 +8,20 @@ use crate::error::{PolarsContext, Result};
 use crate::features::{Feature, FeatureGroup, FeatureKind};
 use crate::load::collect_streamed;
 
-/// Share of each customer's gross spend per value of `column` (top-N values, the rest "other").
+/// Share of each customer's gross spend per value of `column`: the values the job lists, or the
+/// top-N by spend; the rest "other".
 pub(super) fn spend_shares(
     lines: LazyFrame,
     customers: usize,
     column: &str,
     top_n: usize,
+    listed: Option<&[String]>,
 ) -> Result<Vec<Feature>> {
-    let (top, distinct) = top_values(lines.clone(), column, top_n)?;
+    let (top, distinct) = match listed {
+        // A listed set keeps its "other" column whatever the data holds, as the engine's query.
+        Some(listed) => (listed.to_vec(), usize::MAX),
+        None => top_values(lines.clone(), column, top_n)?,
+    };
     // Each positive line's value as its place in the top list (top.len() = any other value),
     // added into the customer's slot here: a dense group-by, no hashing of customer × value.
     let code = top

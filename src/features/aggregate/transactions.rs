@@ -124,7 +124,14 @@ pub fn transactions(
     ));
     for (mapped, column) in [(tx.has_category, "category"), (tx.has_channel, "channel")] {
         if mapped {
-            features.extend(spend_shares(lines(), customers, column, options.top_n)?);
+            let listed = options.values.get(column).map(Vec::as_slice);
+            features.extend(spend_shares(
+                lines(),
+                customers,
+                column,
+                options.top_n,
+                listed,
+            )?);
         }
     }
     // Every share of a log is a share of the customer's purchases: as sure as they are many. The

@@ -1,0 +1,82 @@
+//! `segmenta sql features | score`: the queries that run segmenta's per-customer work inside a
+//! SQL engine (DuckDB, PostgreSQL, Spark) where the data lives.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use segmenta::error::{Error, Result};
+use segmenta::job::Job;
+use segmenta::sql::{self, Dialect};
+
+use super::Global;
+
+/// Queries for a SQL engine: the feature table, computed where the order lines live.
+///
+/// Example (Spark; see docs/past-one-machine.md for the whole recipe):
+///   segmenta sql features jobs/monthly.toml --dialect spark -o features.sql
+///   spark-sql -f features.sql   # or spark.sql(...).write.parquet("features/")
+///   segmenta run jobs/monthly-from-features.toml
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    query: Query,
+}
+
+#[derive(clap::Subcommand)]
+enum Query {
+    /// Print the query computing the job's per-customer feature table (the columns of
+    /// `segmenta features`) over the engine's tables: each input's `table` key, by default its
+    /// role name (transactions, customers, campaigns, events).
+    Features(FeaturesArgs),
+}
+
+#[derive(clap::Args)]
+struct FeaturesArgs {
+    /// The job file.
+    job: PathBuf,
+    /// The engine: duckdb, postgres or spark.
+    #[arg(long)]
+    dialect: Dialect,
+    /// The as-of date (purchases before it count); default: the job's `as_of`.
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    /// Write the query to this file instead of printing it.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+pub fn execute(args: &Args, global: &Global) -> Result<()> {
+    match &args.query {
+        Query::Features(args) => features(args, global),
+    }
+}
+
+fn features(args: &FeaturesArgs, global: &Global) -> Result<()> {
+    let job = Job::from_file(&args.job)?;
+    let as_of = args.as_of.or(job.as_of()).ok_or_else(|| {
+        Error::usage(format!(
+            "{}: the engine's query needs an as-of date — set `as_of` in the job or pass --as-of",
+            args.job.display()
+        ))
+    })?;
+    let query = sql::features::query(&job, as_of, args.dialect)?;
+    emit(&query, args.output.as_deref(), global)
+}
+
+/// Prints the query, or writes it whole to a file (never half a query).
+fn emit(query: &str, output: Option<&Path>, global: &Global) -> Result<()> {
+    let Some(path) = output else {
+        print!("{query}");
+        return Ok(());
+    };
+    let partial = path.with_extension("sql.partial");
+    std::fs::write(&partial, query)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| Error::output(path, e))?;
+    if !global.quiet {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
