@@ -3,6 +3,7 @@
 
 mod aggregate;
 pub mod catalogue;
+pub mod engine_table;
 pub use aggregate::{column_name, slug};
 mod demographic;
 mod prepare;
@@ -205,6 +206,33 @@ pub fn resolve_as_of(
         .or(job_as_of)
         .or_else(|| default_as_of(inputs))
         .unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// The as-of date of a job that reads an engine's feature table: the one its query was written
+/// for, which the table itself does not record.
+pub fn engine_as_of(asked: Option<NaiveDate>, job: &crate::job::Job) -> Result<NaiveDate> {
+    asked.or(job.as_of()).ok_or_else(|| {
+        crate::Error::usage(
+            "[inputs.features]: set `as_of` in the job (or pass --as-of) to the date the features query was written for",
+        )
+    })
+}
+
+/// The job's feature table and what was read for it: an engine's table (`[inputs.features]`), or
+/// the inputs loaded and aggregated as of `asked` (else the job's date, else the day after the
+/// latest transaction).
+pub fn of_job(
+    job: &crate::job::Job,
+    asked: Option<NaiveDate>,
+) -> Result<(FeatureTable, crate::load::DataQuality)> {
+    if let Some(input) = &job.inputs.features {
+        let read = engine_table::read(job, input, engine_as_of(asked, job)?)?;
+        return Ok((read.table, read.quality));
+    }
+    let inputs = crate::load::load(job)?;
+    let as_of = resolve_as_of(asked, job.as_of(), &inputs);
+    let table = for_customers(&inputs, as_of, &job.features)?;
+    Ok((table, inputs.quality))
 }
 
 /// The per-customer feature table every verb starts from; no customer at all is an error.

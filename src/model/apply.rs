@@ -101,9 +101,7 @@ pub fn drift_since(model_path: &std::path::Path, table: &FeatureTable) -> Result
 /// The customers of `job`'s data as of `as_of` (else the job's date, else the day after its
 /// latest transaction), assigned with `model`.
 pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<Applied> {
-    let inputs = crate::load::load(job)?;
-    let as_of = crate::features::resolve_as_of(as_of, job.as_of(), &inputs);
-    let table = crate::features::for_customers(&inputs, as_of, &job.features)?;
+    let (table, _) = crate::features::of_job(job, as_of)?;
     let ModelView {
         matrix,
         clusters,
@@ -137,7 +135,7 @@ pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<
         job: job.clone(),
         model_job: model.job.clone(),
         model_as_of: model.as_of.clone(),
-        as_of,
+        as_of: table.as_of,
         r: scored(&cuts.r, recency),
         f: scored(&cuts.f, frequency),
         m: scored(&cuts.m, monetary),

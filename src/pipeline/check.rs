@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::RunOptions;
 use crate::features::Preparation;
 use crate::job::Job;
-use crate::load::{self, DataQuality};
+use crate::load::DataQuality;
 use crate::rules;
 use crate::Result;
 
@@ -27,9 +27,8 @@ pub struct CheckReport {
 
 pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
     super::check_rules(job)?;
-    let inputs = load::load(job)?;
-    let as_of = crate::features::resolve_as_of(options.as_of, job.as_of(), &inputs);
-    let table = crate::features::for_customers(&inputs, as_of, &job.features)?;
+    let (table, quality) = crate::features::of_job(job, options.as_of)?;
+    let as_of = table.as_of;
     let (preparation, fit_report) = Preparation::fit(&table, &job.features)?;
     let matrix = preparation.transform(&table)?;
     let rule_results = rules::apply(&table, &job.rules, job.base_dir())?;
@@ -59,7 +58,7 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         .cloned()
         .collect();
     Ok(CheckReport {
-        quality: inputs.quality,
+        quality,
         as_of,
         customers: table.len(),
         revenue: table.gives("monetary").then(|| table.net_revenue()),
@@ -69,3 +68,4 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         warnings,
     })
 }
+
