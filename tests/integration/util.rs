@@ -163,6 +163,11 @@ impl DemoJob {
         self.edit("gmm = true", "gmm = false")
     }
 
+    /// More sections after the job's own (`[features.values]` …).
+    pub fn append(self, text: &str) -> DemoJob {
+        DemoJob(self.0 + text)
+    }
+
     pub fn named(self, name: &str) -> DemoJob {
         self.edit("name = \"demo\"", &format!("name = \"{name}\""))
     }
