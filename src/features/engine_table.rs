@@ -98,7 +98,10 @@ impl Rows {
         }
         let file_number = self.files.len();
         self.files.push(file.path.display().to_string());
-        for (row, id) in parse::text(file, &input.customer_id)?.into_iter().enumerate() {
+        for (row, id) in parse::text(file, &input.customer_id)?
+            .into_iter()
+            .enumerate()
+        {
             let Some(id) = id else {
                 return Err(Error::cell(
                     &file.path,

@@ -68,4 +68,3 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         warnings,
     })
 }
-

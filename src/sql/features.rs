@@ -62,11 +62,12 @@ impl Writer<'_> {
             ctes.extend(self.campaign_parts(campaigns));
             id_sources.push("campaign_rows");
         }
-        let ids = id_sources
+        let every_id = id_sources
             .iter()
-            .map(|source| format!("  SELECT customer_id FROM {source}"))
+            .map(|source| format!("    SELECT customer_id FROM {source}"))
             .collect::<Vec<_>>()
-            .join("\n  UNION\n");
+            .join("\n    UNION ALL\n");
+        let ids = format!("  SELECT DISTINCT customer_id FROM (\n{every_id}\n  ) AS every_id");
         ctes.push(Part {
             name: "customer_ids",
             sql: ids,

@@ -286,11 +286,28 @@ def run_postgres(tables, queries) -> None:
                         raise EngineError(f"postgres: {sql_path}: {e}")
                     write_parquet(result, out)
         finally:
-            admin.execute(
-                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(database))
-            )
+            drop_database(admin, database)
     finally:
         admin.close()
+
+
+def drop_database(admin, database: str) -> None:
+    """Drops the call's database. A plain DROP stops an autovacuum worker that a large load
+    started, which WITH (FORCE) may not signal without superuser rights; FORCE is the fallback
+    for a session of ours left behind."""
+    import time
+
+    import psycopg
+    from psycopg import sql as pgsql
+
+    name = pgsql.Identifier(database)
+    for _ in range(20):
+        try:
+            admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+            return
+        except psycopg.errors.ObjectInUse:
+            time.sleep(0.25)
+    admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 def pg_load(con, name: str, table: pa.Table) -> None:
