@@ -15,6 +15,7 @@ mod dbscan_sampling_error;
 mod degenerate_inputs;
 mod demo_pipeline;
 mod exit_codes;
+mod fit_sample;
 mod fuzz;
 mod gmm_matches_sklearn;
 mod hostile_corpus;
