@@ -247,7 +247,7 @@ pub fn report(
     let (Some(rules), Some(discovery)) = (rules, discovery) else {
         unreachable!("require() checked the stage");
     };
-    let matrix = discovery.preparation.transform(&described.features)?;
+    let matrix = pipeline::fitted_matrix(&discovery, &described.features)?;
     let clock = Stopwatch::resume(options.quiet, "label", timings);
     let result = pipeline::conclude(&job, options, described, rules, discovery, matrix, clock)?;
     let folder = crate::report::write(&result, &options.output_root)?;

@@ -301,14 +301,7 @@ pub fn choose_k(scores: &[GmmScore]) -> Option<(usize, String)> {
 
 /// A seeded sample of at most `size` row indices, in ascending order.
 fn sample_rows(n: usize, size: usize, seed: u64) -> Vec<usize> {
-    if n <= size {
-        return (0..n).collect();
-    }
-    use rand::seq::index::sample;
-    let mut rng = Xoshiro256Plus::seed_from_u64(seed ^ 0x6A55_1A17);
-    let mut rows = sample(&mut rng, n, size).into_vec();
-    rows.sort_unstable();
-    rows
+    super::sample::rows(n, size, seed ^ 0x6A55_1A17)
 }
 
 /// Fits every k of the range (or the fixed k) and keeps the one with the lowest BIC; an error when
@@ -371,23 +364,38 @@ pub fn discover(x: ArrayView2<f64>, options: &GmmOptions) -> Result<GmmResult> {
     }
     let model = models.swap_remove(index).expect("the chosen k has a model");
     let (probabilities, _) = model.probabilities(x)?;
-    let (model, probabilities, labels) = renumber_by_size(model, probabilities);
-    let confidence = confidence(&labels, &probabilities);
-    let mean_confidence = confidence.iter().sum::<f64>() / n.max(1) as f64;
-    let uncertain_share =
-        confidence.iter().filter(|&&c| c < CONFIDENT).count() as f64 / n.max(1) as f64;
-    Ok(GmmResult {
+    let result = GmmResult {
         k: model.k(),
         model,
-        labels,
-        probabilities,
+        labels: Vec::new(),
+        probabilities: Array2::zeros((0, 0)),
         scores,
         reason,
         sample_size: rows.len(),
-        mean_confidence,
-        uncertain_share,
+        mean_confidence: 0.0,
+        uncertain_share: 0.0,
         warnings,
-    })
+    };
+    Ok(result.reassigned(probabilities))
+}
+
+impl GmmResult {
+    /// The result with `probabilities` (one row per customer, the model's components in its
+    /// order) as its memberships: components renumbered by the customers they hold, largest
+    /// first, and the confidence measured over those customers.
+    pub fn reassigned(mut self, probabilities: Array2<f64>) -> GmmResult {
+        let n = probabilities.nrows();
+        let (model, probabilities, labels) = renumber_by_size(self.model, probabilities);
+        let confidence = confidence(&labels, &probabilities);
+        self.mean_confidence = confidence.iter().sum::<f64>() / n.max(1) as f64;
+        self.uncertain_share =
+            confidence.iter().filter(|&&c| c < CONFIDENT).count() as f64 / n.max(1) as f64;
+        self.k = model.k();
+        self.model = model;
+        self.labels = labels;
+        self.probabilities = probabilities;
+        self
+    }
 }
 
 /// Components renumbered by the number of customers they hold (largest first; ties by the

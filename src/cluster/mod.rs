@@ -10,6 +10,7 @@ pub mod dbscan;
 pub mod distance;
 pub mod gmm;
 pub mod kmeans;
+pub mod sample;
 
 pub use dbscan::{DbscanOptions, DbscanResult};
 pub use gmm::{GmmOptions, GmmResult};

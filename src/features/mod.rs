@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use prepare::{
-    observations_word, percentile, FeatureMatrix, FitReport, Impute, Preparation, PreparedColumn,
-    Shrinkage,
+    imputed_cells, observations_word, percentile, FeatureMatrix, FitReport, Impute, Preparation,
+    PreparedColumn, Shrinkage,
 };
 
 use crate::error::Result;
@@ -126,6 +126,19 @@ impl Feature {
             values,
         }
     }
+
+    /// The feature's description with no values, to be given other customers' values.
+    fn clone_without_values(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            group: self.group,
+            kind: self.kind,
+            impute: self.impute,
+            block: self.block.clone(),
+            trials: self.trials.clone(),
+            values: Vec::new(),
+        }
+    }
 }
 
 /// The purchase facts the rule segments are computed from, in original units.
@@ -176,6 +189,36 @@ impl FeatureTable {
 
     pub fn is_empty(&self) -> bool {
         self.customer_ids.is_empty()
+    }
+
+    /// The customers at `rows` (indices into this table, ascending), every column with them:
+    /// the table a preparation is fitted on when discovery fits on a sample.
+    pub fn select_rows(&self, rows: &[usize]) -> FeatureTable {
+        let pick = |values: &[Option<f64>]| rows.iter().map(|&r| values[r]).collect();
+        let subset = |features: &[Feature]| -> Vec<Feature> {
+            features
+                .iter()
+                .map(|f| Feature {
+                    values: pick(&f.values),
+                    ..f.clone_without_values()
+                })
+                .collect()
+        };
+        let facts = &self.facts;
+        FeatureTable {
+            customer_ids: rows.iter().map(|&r| self.customer_ids[r].clone()).collect(),
+            features: subset(&self.features),
+            rule_only: subset(&self.rule_only),
+            facts: PurchaseFacts {
+                recency_days: pick(&facts.recency_days),
+                frequency: rows.iter().map(|&r| facts.frequency[r]).collect(),
+                monetary: rows.iter().map(|&r| facts.monetary[r]).collect(),
+                previous_gap_days: pick(&facts.previous_gap_days),
+            },
+            as_of: self.as_of,
+            notes: self.notes.clone(),
+            transactions_used: self.transactions_used,
+        }
     }
 }
 

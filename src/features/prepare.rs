@@ -2,6 +2,7 @@
 //! value (saved in model.json) so that next month's customers get exactly the same transform.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -132,6 +133,10 @@ pub struct FeatureMatrix {
     pub matrix: Array2<f64>,
 }
 
+/// Why a feature was left out before fitting: the job excluded it, or it has no value at all.
+const EXCLUDED: &str = "excluded by the job";
+const ALL_MISSING: &str = "every value is missing";
+
 /// log1p that keeps the sign, so net spend made negative by refunds stays defined.
 fn signed_log1p(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
@@ -182,7 +187,7 @@ impl Preparation {
             if options.exclude.contains(&feature.name) {
                 dropped.push(DroppedColumn {
                     name: feature.name.clone(),
-                    reason: "excluded by the job".into(),
+                    reason: EXCLUDED.into(),
                 });
                 continue;
             }
@@ -190,7 +195,7 @@ impl Preparation {
             if present.is_empty() {
                 dropped.push(DroppedColumn {
                     name: feature.name.clone(),
-                    reason: "every value is missing".into(),
+                    reason: ALL_MISSING.into(),
                 });
                 continue;
             }
@@ -335,10 +340,31 @@ impl Preparation {
             .collect()
     }
 
+    /// The prepared rows `rows` of `table` (strict, as [`Preparation::transform`]): how every
+    /// customer is assigned a batch at a time when discovery fitted on a sample, so that the
+    /// whole prepared matrix is never held at once.
+    pub fn transform_rows(&self, table: &FeatureTable, rows: Range<usize>) -> Result<Array2<f64>> {
+        self.fill_rows(table, rows, false).map(|(matrix, _)| matrix)
+    }
+
     fn fill(&self, table: &FeatureTable, lenient: bool) -> Result<(FeatureMatrix, Vec<String>)> {
-        let n = table.len();
+        let (matrix, notes) = self.fill_rows(table, 0..table.len(), lenient)?;
+        let matrix = FeatureMatrix {
+            customer_ids: table.customer_ids.clone(),
+            names: self.columns.iter().map(|c| c.name.clone()).collect(),
+            matrix,
+        };
+        Ok((matrix, notes))
+    }
+
+    fn fill_rows(
+        &self,
+        table: &FeatureTable,
+        rows: Range<usize>,
+        lenient: bool,
+    ) -> Result<(Array2<f64>, Vec<String>)> {
         let d = self.columns.len();
-        let mut matrix = Array2::<f64>::zeros((n, d));
+        let mut matrix = Array2::<f64>::zeros((rows.len(), d));
         let mut notes = Vec::new();
         for (j, column) in self.columns.iter().enumerate() {
             let Some(feature) = table.feature(&column.name) else {
@@ -360,17 +386,33 @@ impl Preparation {
                 .as_ref()
                 .and_then(|s| table.feature(&s.trials))
                 .map(|t| t.values.as_slice());
-            for (i, value) in feature.values.iter().enumerate() {
-                matrix[[i, j]] = column.apply(*value, observations.and_then(|n| n[i]));
+            for (out, i) in rows.clone().enumerate() {
+                matrix[[out, j]] = column.apply(feature.values[i], observations.and_then(|n| n[i]));
             }
         }
-        let matrix = FeatureMatrix {
-            customer_ids: table.customer_ids.clone(),
-            names: self.columns.iter().map(|c| c.name.clone()).collect(),
-            matrix,
-        };
         Ok((matrix, notes))
     }
+}
+
+/// Missing cells per feature of `table` that the preparation imputes — every feature it was not
+/// told to leave out and that has some values, as [`Preparation::fit`] counts them: the counts
+/// over every customer when the preparation was fitted on a sample of them.
+pub fn imputed_cells(table: &FeatureTable, preparation: &Preparation) -> BTreeMap<String, usize> {
+    let skipped = |name: &str| {
+        preparation
+            .dropped
+            .iter()
+            .any(|d| d.name == name && (d.reason == EXCLUDED || d.reason == ALL_MISSING))
+    };
+    table
+        .features
+        .iter()
+        .filter(|f| !skipped(&f.name))
+        .filter_map(|f| {
+            let missing = f.values.iter().filter(|v| v.is_none()).count();
+            (missing > 0 && missing < f.values.len()).then(|| (f.name.clone(), missing))
+        })
+        .collect()
 }
 
 /// The prior a share is shrunk with: None when it has no observation count, the job turns

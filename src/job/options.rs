@@ -238,6 +238,11 @@ pub struct DiscoveryOptions {
     /// Floor added to the mixture's covariance diagonals, in scaled units.
     #[serde(default = "default_gmm_reg_covar")]
     pub gmm_reg_covar: f64,
+    /// Above this many customers the preparation and every method are fitted on a seeded
+    /// uniform sample of this size, and every customer is then assigned with the fitted model:
+    /// memory and time stay bounded however large the customer base grows.
+    #[serde(default = "default_fit_sample")]
+    pub fit_sample: usize,
 }
 
 impl Default for DiscoveryOptions {
@@ -255,6 +260,7 @@ impl Default for DiscoveryOptions {
             gmm_runs: default_gmm_runs(),
             gmm_sample: default_gmm_sample(),
             gmm_reg_covar: default_gmm_reg_covar(),
+            fit_sample: default_fit_sample(),
         }
     }
 }
@@ -280,6 +286,13 @@ fn default_gmm_sample() -> usize {
 fn default_gmm_reg_covar() -> f64 {
     DEFAULT_GMM_REG_COVAR
 }
+fn default_fit_sample() -> usize {
+    1_000_000
+}
+
+/// The smallest `fit_sample`: below it a sample says too little about the customers to fit a
+/// preparation's percentiles and a k scan on.
+pub const MIN_FIT_SAMPLE: usize = 100;
 
 impl FeatureOptions {
     pub fn validate(&self) -> Result<(), JobError> {
@@ -441,12 +454,34 @@ impl DiscoveryOptions {
                 ));
             }
         }
+        self.validate_fit_sample()?;
         let floor = self.gmm_reg_covar;
         if !floor.is_finite() || floor <= 0.0 {
             return Err(JobError::invalid(
                 section,
                 format!(
                     "gmm_reg_covar = {floor}: need a number > 0 (default {DEFAULT_GMM_REG_COVAR})"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fit sample must hold a useful number of customers for every k the job may fit: at
+    /// least [`MIN_FIT_SAMPLE`] and ten per cluster of the largest k.
+    fn validate_fit_sample(&self) -> Result<(), JobError> {
+        let largest_k = [self.k.fixed(), self.gmm_k.fixed(), Some(self.k_range[1])]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        let least = MIN_FIT_SAMPLE.max(10 * largest_k);
+        if self.fit_sample < least {
+            return Err(JobError::invalid(
+                "[discovery]",
+                format!(
+                    "fit_sample = {}: need at least {least} customers to fit on ({MIN_FIT_SAMPLE}, and 10 per cluster of the largest k, {largest_k})",
+                    self.fit_sample
                 ),
             ));
         }

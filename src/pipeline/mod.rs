@@ -3,6 +3,7 @@
 //! written from the [`RunResult`] (`crate::run` does both).
 
 mod check;
+pub mod fit_sample;
 pub mod invariants;
 mod migrations;
 mod result;
@@ -27,6 +28,8 @@ use crate::model::{self, DriftSince};
 use crate::rules::{self, RuleResults};
 
 pub use check::{check, CheckReport};
+pub use fit_sample::FitSample;
+use fit_sample::Fitted;
 pub use result::{ReferenceAgreement, RunResult};
 pub use stopwatch::Stopwatch;
 
@@ -88,6 +91,10 @@ pub struct Discovery {
     /// What the run should know about discovery beyond each method's own warnings (a mixture
     /// left out).
     pub warnings: Vec<String>,
+    /// When the customers were more than `[discovery] fit_sample`: how many everything was
+    /// fitted on (the labels above are still every customer's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_sample: Option<FitSample>,
 }
 
 /// Stages load and features: the inputs read and aggregated per customer as of the run's date.
@@ -161,24 +168,77 @@ pub fn apply_rules(
 }
 
 /// Stage cluster: the preparation fitted and applied, then k-means, DBSCAN and (when asked
-/// for) the Gaussian mixture on the prepared matrix.
+/// for) the Gaussian mixture on the prepared matrix. Above `[discovery] fit_sample` customers
+/// all of it is fitted on a seeded sample and every customer is then assigned
+/// ([`fit_sample`]); the matrix returned is then the sample's.
 pub fn discover(
     job: &Job,
     features: &FeatureTable,
     seed: u64,
     clock: &mut Stopwatch,
 ) -> Result<(Discovery, FeatureMatrix)> {
-    let (preparation, fit_report) = Preparation::fit(features, &job.features)?;
-    let matrix = preparation.transform(features)?;
+    let sample = FitSample::of(features.len(), job.discovery.fit_sample);
+    let rows = sample.map(|s| s.rows(seed));
+    let sampled = rows.as_ref().map(|rows| features.select_rows(rows));
+    let fit_table = sampled.as_ref().unwrap_or(features);
+    let (preparation, mut fit_report) = Preparation::fit(fit_table, &job.features)?;
+    let matrix = preparation.transform(fit_table)?;
+    drop(sampled);
     clock.lap(
         "prepare",
         format!(
-            "{} customers × {} columns to cluster on",
+            "{} customers × {} columns to cluster on{}",
             matrix.matrix.nrows(),
-            matrix.matrix.ncols()
+            matrix.matrix.ncols(),
+            sample.map_or(String::new(), |s| format!(" ({})", s.describe()))
         ),
     );
     let x = matrix.matrix.view();
+    let mut fitted = fit_methods(job, x, seed, clock)?;
+    if let Some(rows) = &rows {
+        // The imputed cells the report counts are every customer's, not only the sample's.
+        fit_report.imputed = crate::features::imputed_cells(features, &preparation);
+        fitted = fit_sample::assign_everyone(features, &preparation, x, rows, fitted, seed)?;
+        clock.lap(
+            "assign",
+            format!(
+                "{} customers assigned in batches of {}",
+                features.len(),
+                fit_sample::BATCH
+            ),
+        );
+    }
+    let discovery = Discovery {
+        seed,
+        preparation,
+        fit_report,
+        kmeans: fitted.kmeans,
+        dbscan: fitted.dbscan,
+        gmm: fitted.gmm,
+        warnings: fitted.warnings,
+        fit_sample: sample,
+    };
+    Ok((discovery, matrix))
+}
+
+/// The prepared matrix discovery was fitted on: every customer's, or the fit sample's. The
+/// report's stage reads it again from the feature table instead of a saved copy.
+pub fn fitted_matrix(discovery: &Discovery, features: &FeatureTable) -> Result<FeatureMatrix> {
+    match discovery.fit_sample {
+        Some(sample) => discovery
+            .preparation
+            .transform(&features.select_rows(&sample.rows(discovery.seed))),
+        None => discovery.preparation.transform(features),
+    }
+}
+
+/// k-means, DBSCAN and (when the job asks for it) the Gaussian mixture on `x`.
+fn fit_methods(
+    job: &Job,
+    x: ndarray::ArrayView2<f64>,
+    seed: u64,
+    clock: &mut Stopwatch,
+) -> Result<Fitted> {
     let kmeans = kmeans::discover(
         x,
         &KmeansOptions {
@@ -222,16 +282,12 @@ pub fn discover(
             ),
         );
     }
-    let discovery = Discovery {
-        seed,
-        preparation,
-        fit_report,
+    Ok(Fitted {
         kmeans,
         dbscan,
         gmm,
         warnings,
-    };
-    Ok((discovery, matrix))
+    })
 }
 
 fn log_k_scores(kmeans: &KmeansResult) {
@@ -276,7 +332,9 @@ pub fn conclude(
         dbscan,
         gmm,
         warnings: discovery_warnings,
+        fit_sample,
     } = discovery;
+    let matrix_rows = fit_sample.map(|s| s.rows(seed));
     let mut drift_warnings = Vec::new();
     let drift = drift_since_baseline(job, options, as_of, &features, &mut drift_warnings)?;
     let hard =
@@ -306,7 +364,11 @@ pub fn conclude(
         },
     );
 
-    let drivers = label::drivers(&matrix, &preparation, &kmeans.labels);
+    let matrix_labels: Vec<usize> = match &matrix_rows {
+        Some(rows) => rows.iter().map(|&r| kmeans.labels[r]).collect(),
+        None => kmeans.labels.clone(),
+    };
+    let drivers = label::drivers(&matrix, &preparation, &matrix_labels);
     let mut warnings = features.notes.clone();
     warnings.extend(fit_report.warnings.iter().cloned());
     warnings.extend(label::flat_groups(&drivers));
@@ -324,6 +386,8 @@ pub fn conclude(
         preparation,
         fit_report,
         matrix,
+        fit_sample,
+        matrix_rows,
         rules,
         kmeans,
         dbscan,

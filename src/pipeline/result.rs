@@ -30,7 +30,13 @@ pub struct RunResult {
     pub features: FeatureTable,
     pub preparation: Preparation,
     pub fit_report: FitReport,
+    /// The prepared matrix the methods were fitted on: every customer's, or the fit sample's.
     pub matrix: FeatureMatrix,
+    /// When discovery fitted on a sample: how many customers of how many.
+    pub fit_sample: Option<super::FitSample>,
+    /// The customer (row of `features`) of each row of `matrix` when it is the fit sample's;
+    /// None when its rows are every customer in order.
+    pub matrix_rows: Option<Vec<usize>>,
     pub rules: RuleResults,
     pub kmeans: KmeansResult,
     pub dbscan: DbscanResult,
@@ -52,6 +58,11 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// The customer (row of `features`) of row `i` of `matrix`.
+    pub fn customer_of_matrix_row(&self, i: usize) -> usize {
+        self.matrix_rows.as_ref().map_or(i, |rows| rows[i])
+    }
+
     /// How closely the Gaussian mixture's components follow the k-means clusters.
     pub fn mixture_agreement_with_kmeans(&self) -> Option<Agreement> {
         let g = self.gmm.as_ref()?;

@@ -71,7 +71,7 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
             points: projection
                 .points
                 .iter()
-                .filter(|(i, _, _)| Some(run.kmeans.labels[*i]) == c.id)
+                .filter(|(i, _, _)| Some(run.kmeans.labels[run.customer_of_matrix_row(*i)]) == c.id)
                 .map(|(_, x, y)| (*x, *y))
                 .collect(),
         })

@@ -223,6 +223,14 @@ fn volume_tile(run: &RunResult) -> serde_json::Value {
     }
 }
 
+/// What a run fitted on a sample says about where its figures come from.
+pub(crate) fn fit_sample_note(sample: &crate::pipeline::FitSample) -> String {
+    format!(
+        "Discovery was {}: the preparation, the k-means, DBSCAN and mixture fits, their metrics and the charts drawn from the customer map come from that sample; every customer was then assigned with the fitted model, so segment sizes, revenue and the rule segments count everyone.",
+        sample.describe()
+    )
+}
+
 /// index.html of a run; `migration` is the flow chart of its "Who moved since …" section.
 pub fn write(
     run: &RunResult,
@@ -262,6 +270,7 @@ pub fn write(
         "customers": count(run.features.len()),
         "k": km.k,
         "k_reason": km.reason,
+        "fit_sample": run.fit_sample.map(|s| fit_sample_note(&s)),
         "outliers": run.dbscan.noise,
         "reference": reference,
         "warnings": run.warnings,

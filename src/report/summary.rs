@@ -24,6 +24,9 @@ pub struct Summary<'a> {
     /// Net revenue in the as-of window, rounded to the cent.
     pub revenue: f64,
     pub features: Vec<String>,
+    /// How discovery was fitted, when not on every customer (`[discovery] fit_sample`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<DiscoverySummary>,
     pub kmeans: KmeansSummary,
     pub dbscan: DbscanSummary,
     /// The Gaussian mixture, when the job fitted one.
@@ -52,6 +55,16 @@ pub struct Summary<'a> {
     pub imputed_cells: BTreeMap<String, usize>,
     pub dropped_features: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// Discovery fitted on a sample: the preparation, the metrics, the profiles of prepared values
+/// and the charts drawn from the matrix come from the sample; sizes, revenue and every
+/// customer's segment from everyone.
+#[derive(Serialize)]
+pub struct DiscoverySummary {
+    pub fit_sample: crate::pipeline::FitSample,
+    /// The same in words, as the report says it.
+    pub note: String,
 }
 
 #[derive(Serialize)]
@@ -261,6 +274,10 @@ pub fn build(run: &RunResult) -> Summary<'_> {
         transactions: run.features.transactions_used,
         revenue: run.features.net_revenue(),
         features: run.matrix.names.clone(),
+        discovery: run.fit_sample.map(|s| DiscoverySummary {
+            fit_sample: s,
+            note: super::html::fit_sample_note(&s),
+        }),
         kmeans: KmeansSummary {
             k: km.k,
             stable: km.stable,

@@ -16,6 +16,7 @@ mod degenerate_inputs;
 mod demo_pipeline;
 mod engines;
 mod exit_codes;
+mod fit_sample;
 mod fuzz;
 mod gmm_matches_sklearn;
 mod hostile_corpus;

@@ -7,8 +7,6 @@
 //! eps, and is noise otherwise.
 
 use ndarray::{Array2, ArrayView2, Axis};
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256Plus;
 
 pub mod density;
 pub mod nearest_within;
@@ -129,6 +127,52 @@ pub fn discover(x: ArrayView2<f64>, options: &DbscanOptions) -> Result<DbscanRes
     })
 }
 
+impl DbscanResult {
+    /// The result with `labels` (for more customers than it was fitted on) as its clusters,
+    /// renumbered by their sizes among those customers, with the outliers counted again.
+    pub fn reassigned(mut self, labels: Vec<Option<usize>>) -> DbscanResult {
+        let (labels, clusters) = renumber_by_size(labels);
+        self.noise = labels.iter().filter(|l| l.is_none()).count();
+        self.labels = labels;
+        self.clusters = clusters;
+        self
+    }
+}
+
+/// Places customers DBSCAN did not see, as the customers outside its sample are placed: in the
+/// cluster of the nearest customer it clustered, when that one is within eps; else noise.
+pub struct Joiner {
+    index: Option<NearestWithin>,
+    eps: f64,
+}
+
+impl Joiner {
+    /// The clustered customers of `result`'s sample of `x`, the matrix it was fitted on with
+    /// `seed` (the sample is drawn again from the seed, as [`discover`] drew it).
+    pub fn new(x: ArrayView2<f64>, result: &DbscanResult, seed: u64) -> Joiner {
+        let sample_rows = sample_indices(x.nrows(), result.sample_size, seed);
+        let clustered: Vec<usize> = sample_rows
+            .into_iter()
+            .filter(|&r| result.labels[r].is_some())
+            .collect();
+        let labels: Vec<usize> = clustered.iter().filter_map(|&r| result.labels[r]).collect();
+        let index = (!clustered.is_empty())
+            .then(|| NearestWithin::labelled(x.select(Axis(0), &clustered).view(), &labels, seed));
+        Joiner {
+            index,
+            eps: result.eps,
+        }
+    }
+
+    /// The cluster of every row of `x` (None = noise).
+    pub fn labels(&self, x: ArrayView2<f64>) -> Vec<Option<usize>> {
+        match &self.index {
+            Some(index) => index.nearest_label(x, self.eps),
+            None => vec![None; x.nrows()],
+        }
+    }
+}
+
 /// Silhouette of the customers DBSCAN clustered, outliers left out (they are no cluster).
 fn clustered_silhouette(
     x: ArrayView2<f64>,
@@ -144,13 +188,7 @@ fn clustered_silhouette(
 
 /// Sorted row indices of a seeded sample without replacement (all rows when n ≤ size).
 pub fn sample_indices(n: usize, size: usize, seed: u64) -> Vec<usize> {
-    if n <= size {
-        return (0..n).collect();
-    }
-    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
-    let mut rows = rand::seq::index::sample(&mut rng, n, size).into_vec();
-    rows.sort_unstable();
-    rows
+    super::sample::rows(n, size, seed)
 }
 
 fn extend_to_rest(

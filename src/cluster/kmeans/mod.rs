@@ -84,6 +84,33 @@ fn stable_by_default() -> bool {
     true
 }
 
+impl KmeansResult {
+    /// The result with `labels` (each customer's nearest centroid, for more customers than the
+    /// fit saw) as its clusters, renumbered by their sizes among those customers so that 0 is
+    /// still the largest; a centroid no customer is nearest to is dropped with a warning, as in
+    /// [`discover`].
+    pub fn reassigned(mut self, labels: Vec<usize>) -> KmeansResult {
+        let sizes = super::sizes(&labels, self.k);
+        let order = super::order_by_size(&sizes, self.centroids.view());
+        let used = order.iter().take_while(|&&c| sizes[c] > 0).count();
+        let mut new_id = vec![0; self.k];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old] = new;
+        }
+        if used < self.k {
+            self.warnings.push(format!(
+                "k-means with k = {} left {} cluster(s) without customers once every customer was assigned; {used} segments are reported",
+                self.k,
+                self.k - used
+            ));
+        }
+        self.centroids = self.centroids.select(ndarray::Axis(0), &order[..used]);
+        self.k = used;
+        self.labels = labels.into_iter().map(|l| new_id[l]).collect();
+        self
+    }
+}
+
 /// Restarts per k while scanning the range; enough to rank the ks, and 3× faster than 10.
 const SCAN_RUNS: usize = 3;
 
