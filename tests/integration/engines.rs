@@ -1,5 +1,5 @@
 //! Runs SQL in real engines — DuckDB, PostgreSQL and Spark in local mode — through
-//! tests/engines/engine.py, for the tests of segmenta's generated SQL (issue 20), and proves
+//! tests/engines/engine.py, for the tests of segmenta's generated SQL, and proves
 //! that harness: the same aggregate over the bundled transactions equals polars' in every engine
 //! (counts exact, sums to 1e-9, first timestamps to the millisecond, so no time-zone shift), a
 //! schema-qualified table name works, a sorted result keeps its order across Spark's part files,
