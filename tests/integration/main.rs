@@ -14,6 +14,7 @@ mod compare_runs;
 mod dbscan_sampling_error;
 mod degenerate_inputs;
 mod demo_pipeline;
+mod engines;
 mod exit_codes;
 mod fuzz;
 mod gmm_matches_sklearn;
