@@ -183,3 +183,92 @@ pub fn evaluate(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{Feature, FeatureGroup, FeatureKind, PurchaseFacts};
+    use crate::rules::preset::{self, ScoreMap};
+    use crate::rules::rfm::ScoreScale;
+
+    fn scale(higher_is_better: bool) -> ScoreScale {
+        ScoreScale {
+            method: "quantile".into(),
+            bins: 5,
+            upper_bounds: vec![1.0, 2.0, 3.0, 4.0],
+            higher_is_better,
+            ranges: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_score_map_as_conditions_gives_every_cell_its_segment() {
+        // One customer per R × F × M cell, and one without a purchase.
+        let cells: Vec<(u8, u8, u8)> = (1..=5)
+            .flat_map(|r| (1..=5).flat_map(move |f| (1..=5).map(move |m| (r, f, m))))
+            .collect();
+        let n = cells.len() + 1;
+        let scores = |pick: fn(&(u8, u8, u8)) -> u8| -> Vec<Option<u8>> {
+            cells.iter().map(|c| Some(pick(c))).chain([None]).collect()
+        };
+        let recency: Vec<Option<f64>> = (0..n).map(|i| (i + 1 < n).then_some(1.0)).collect();
+        let table = FeatureTable {
+            customer_ids: (0..n).map(|i| i.to_string()).collect(),
+            features: vec![Feature::new(
+                "recency_days",
+                FeatureGroup::Rfm,
+                FeatureKind::Numeric,
+                recency.clone(),
+            )],
+            rule_only: Vec::new(),
+            facts: PurchaseFacts {
+                recency_days: recency,
+                frequency: vec![1.0; n],
+                monetary: vec![1.0; n],
+                previous_gap_days: vec![None; n],
+            },
+            as_of: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            notes: Vec::new(),
+            transactions_used: 0,
+        };
+        let cuts = ScoreCuts {
+            r: scale(false),
+            f: scale(true),
+            m: scale(true),
+        };
+        for name in ["classic-rfm", "classic-rfm-11"] {
+            let preset = preset::load(name, std::path::Path::new(".")).unwrap();
+            let map = ScoreMap::new(&preset).unwrap();
+            let saved = SavedRules {
+                columns: vec!["recency_days".into()],
+                sets: vec![SavedRuleSet::of_score_map(&preset, "rfm_group".into())],
+            };
+            let got = evaluate(
+                &saved,
+                &table,
+                [scores(|c| c.0), scores(|c| c.1), scores(|c| c.2)],
+                &cuts,
+            )
+            .unwrap();
+            let mut want: Vec<String> = cells
+                .iter()
+                .map(|&(r, f, m)| map.segment(r, f, m).to_string())
+                .collect();
+            want.push(NO_PURCHASE.into());
+            assert_eq!(got, vec![("rfm_group".to_string(), want)], "{name}");
+        }
+    }
+
+    #[test]
+    fn boxes_are_written_as_score_ranges() {
+        let b = ScoreBox {
+            r: Some([1, 2]),
+            f: Some([5, 5]),
+            m: None,
+        };
+        assert_eq!(
+            box_condition(&b),
+            "r_score BETWEEN 1 AND 2 AND f_score BETWEEN 5 AND 5"
+        );
+    }
+}

@@ -129,9 +129,17 @@ impl Writer<'_> {
             d
         );
         sql.push_str("WITH\n");
+        // PostgreSQL inlines a CTE read once, and with it every column's expression into each
+        // place that reads the column: the cluster would repeat every distance, and each distance
+        // every prepared value, hundreds of times. Each step is computed once instead.
+        let materialized = if d == Dialect::Postgres {
+            " MATERIALIZED"
+        } else {
+            ""
+        };
         let written: Vec<String> = ctes
             .iter()
-            .map(|(name, body)| format!("{name} AS (\n{body}\n)"))
+            .map(|(name, body)| format!("{name} AS{materialized} (\n{body}\n)"))
             .collect();
         sql.push_str(&written.join(",\n"));
         sql.push_str("\nSELECT\n  ");
@@ -790,7 +798,7 @@ mod tests {
         );
         assert_eq!(
             duck("NOT (f_score BETWEEN 2 AND 4) OR recency_days IS NULL"),
-            "((NOT (\"f_score\" BETWEEN 2e0 AND 4e0)) OR (\"recency_days\" IS NULL))"
+            "((NOT ((\"f_score\" BETWEEN 2e0 AND 4e0))) OR (\"recency_days\" IS NULL))"
         );
         assert_eq!(
             duck("discount_share >= 0.6 AND frequency - 1 >= -2 AND COALESCE(recency_days, 0) <> 3"),
