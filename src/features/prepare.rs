@@ -162,7 +162,7 @@ fn sorted(values: &[f64]) -> Vec<f64> {
 impl PreparedColumn {
     /// The prepared value of a customer's value, with the customer's number of observations
     /// behind it (used by a shrunk share only).
-    fn apply(&self, value: Option<f64>, observations: Option<f64>) -> f64 {
+    pub fn apply(&self, value: Option<f64>, observations: Option<f64>) -> f64 {
         let mut x = match (value, &self.shrink) {
             (Some(v), Some(shrink)) => shrink.apply(v, observations.unwrap_or(0.0)),
             (Some(v), None) => v,

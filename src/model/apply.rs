@@ -1,7 +1,8 @@
 //! Applying a saved model to new data (`segmenta apply MODEL.json JOB.toml`): the job's inputs go
 //! through the same feature building, the model's fitted preparation and its centroids — nothing
 //! is refitted — so cluster ids and labels mean what they meant at fit time; R, F and M are
-//! scored with the saved cut points; and the drift from the fit data is measured.
+//! scored with the saved cut points, the saved rule sets give every customer's rule segments;
+//! and the drift from the fit data is measured.
 
 use chrono::NaiveDate;
 use ndarray::Array2;
@@ -32,6 +33,9 @@ pub struct Applied {
     /// Most probable mixture component and every component's probability, when the model
     /// holds a Gaussian mixture.
     pub mixture: Option<(Vec<usize>, Array2<f64>)>,
+    /// Every rule set the model saved, (column, segment of every customer), in the model's
+    /// order; empty for a model written before segmenta saved its rules.
+    pub rule_sets: Vec<(String, Vec<String>)>,
     pub drift: Drift,
     /// Things the analyst should know (features missing in the new data, rows ignored).
     pub notes: Vec<String>,
@@ -131,14 +135,26 @@ pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<
             .map(|v| v.map(|x| scale.score_of(x)))
             .collect()
     };
+    let (r, f, m) = (
+        scored(&cuts.r, recency),
+        scored(&cuts.f, frequency),
+        scored(&cuts.m, monetary),
+    );
+    let rule_sets = match &model.rules {
+        Some(saved) => {
+            crate::rules::saved::evaluate(saved, &table, [r.clone(), f.clone(), m.clone()], cuts)?
+        }
+        None => Vec::new(),
+    };
     Ok(Applied {
         job: job.clone(),
         model_job: model.job.clone(),
         model_as_of: model.as_of.clone(),
         as_of: table.as_of,
-        r: scored(&cuts.r, recency),
-        f: scored(&cuts.f, frequency),
-        m: scored(&cuts.m, monetary),
+        r,
+        f,
+        m,
+        rule_sets,
         customer_ids: table.customer_ids,
         clusters,
         cluster_labels: model.kmeans.labels.clone(),

@@ -1,5 +1,6 @@
 //! The fitted model saved as model.json: the preparation, the k-means centroids, the DBSCAN
-//! settings and the RFM cut points, so that the same transform and clusters apply to new data.
+//! settings, the RFM cut points and the rule sets, so that the same transform, clusters and rule
+//! segments apply to new data.
 //! [`apply`] assigns new customers with it.
 
 mod apply;
@@ -12,7 +13,7 @@ use crate::cluster::gmm::MixtureModel;
 use crate::drift::Baseline;
 use crate::error::{Error, Result};
 use crate::features::Preparation;
-use crate::rules::ScoreCuts;
+use crate::rules::{SavedRules, ScoreCuts};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedModel {
@@ -30,6 +31,11 @@ pub struct SavedModel {
     /// The Gaussian mixture, when the job fitted one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmm: Option<SavedMixture>,
+    /// The rule sets resolved at fit time (each set's column, ordered conditions, default and
+    /// thresholds) and the rule columns the fit data gave; absent in models written before
+    /// segmenta saved them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<SavedRules>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -151,6 +151,7 @@ impl RunResult {
                     model: g.model.clone(),
                     labels: model_labels(l),
                 }),
+            rules: (!run.rules.saved.columns.is_empty()).then(|| run.rules.saved.clone()),
         }
     }
 }

@@ -54,6 +54,9 @@ fn frame(a: &Applied) -> Result<DataFrame> {
     if let Some((labels, probabilities)) = &a.mixture {
         columns.extend(super::export::mixture_columns(labels, probabilities));
     }
+    for (column, segments) in &a.rule_sets {
+        columns.push(Column::new(column.as_str().into(), segments));
+    }
     DataFrame::new_infer_height(columns).context("building the applied assignment table")
 }
 

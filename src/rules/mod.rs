@@ -5,6 +5,7 @@
 pub mod conditions;
 pub mod preset;
 pub mod rfm;
+pub mod saved;
 mod table;
 
 use std::collections::{BTreeMap, HashSet};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub use preset::{Preset, PresetKind, ScoreMap};
 use rfm::{Better, ScoreScale};
+pub use saved::{SavedRule, SavedRuleSet, SavedRules};
+pub use table::STANDARD_COLUMNS;
 
 use crate::error::{Error, Result};
 use crate::features::{FeatureTable, PurchaseFacts};
@@ -142,6 +145,9 @@ pub struct RuleResults {
     #[serde(default)]
     pub skipped: Vec<SkippedSet>,
     pub warnings: Vec<String>,
+    /// The sets resolved for new data (model.json keeps them).
+    #[serde(default)]
+    pub saved: SavedRules,
 }
 
 impl RuleResults {
@@ -230,6 +236,10 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
     let mut frame = table::frame(table, &rfm)?;
     let mut sets = Vec::new();
     let mut skipped = Vec::new();
+    let mut saved = SavedRules {
+        columns: data_columns(table),
+        sets: Vec::new(),
+    };
     for preset in &presets {
         if let Some(needs) = unmet_need(preset, &given) {
             let set = SkippedSet {
@@ -246,6 +256,9 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
                 let map = ScoreMap::new(preset).map_err(Error::data)?;
                 let set = score_map_set(preset, &map, &rfm);
                 first_map.get_or_insert(map);
+                saved
+                    .sets
+                    .push(SavedRuleSet::of_score_map(preset, set.column_name()));
                 set
             }
             PresetKind::Conditions => {
@@ -253,6 +266,11 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
                 let thresholds = preset.thresholds_with(overrides).map_err(Error::data)?;
                 let (set, unknown) = table::conditions_set(&frame, preset, thresholds)?;
                 warnings.extend(unknown);
+                saved.sets.push(SavedRuleSet::of_conditions(
+                    preset,
+                    set.column_name(),
+                    set.thresholds.clone(),
+                ));
                 set
             }
         };
@@ -262,6 +280,9 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
     if !options.custom.is_empty() {
         let (set, unknown) = table::custom_set(&frame, options)?;
         warnings.extend(unknown);
+        saved
+            .sets
+            .push(SavedRuleSet::of_custom(options, set.column_name()));
         sets.push(set);
     }
     Ok(RuleResults {
@@ -270,22 +291,31 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
         sets,
         skipped,
         warnings,
+        saved,
     })
 }
 
-/// The rule columns the job's inputs give; every other standard column is missing for every
-/// customer (a customers table alone may give no purchase measure at all).
-fn given_columns(table: &FeatureTable) -> HashSet<String> {
-    let mut given: HashSet<String> = table
+/// The rule table's columns that the inputs give: the features, the rule-only columns, and the
+/// gap between the last two purchases, which comes from a transaction log as the tenure does.
+fn data_columns(table: &FeatureTable) -> Vec<String> {
+    let mut columns: Vec<String> = table
         .features
         .iter()
         .chain(&table.rule_only)
         .map(|f| f.name.clone())
         .collect();
-    // The gap between the last two purchases comes from a transaction log, as the tenure does.
-    if given.contains("tenure_days") {
-        given.insert("previous_gap_days".into());
+    if columns.iter().any(|c| c == "tenure_days")
+        && !columns.iter().any(|c| c == "previous_gap_days")
+    {
+        columns.push("previous_gap_days".into());
     }
+    columns
+}
+
+/// The rule columns the job's inputs give; every other standard column is missing for every
+/// customer (a customers table alone may give no purchase measure at all).
+fn given_columns(table: &FeatureTable) -> HashSet<String> {
+    let mut given: HashSet<String> = data_columns(table).into_iter().collect();
     let scores = [
         ("recency_days", "r_score"),
         ("frequency", "f_score"),

@@ -14,7 +14,7 @@ use crate::job::RuleOptions;
 
 /// Columns every rule table has, missing (NULL) when the inputs cannot give them, so that a
 /// preset written for transaction logs still runs on a pre-aggregated table.
-const STANDARD_COLUMNS: &[&str] = &[
+pub const STANDARD_COLUMNS: &[&str] = &[
     "recency_days",
     "frequency",
     "monetary",
@@ -56,11 +56,36 @@ pub fn frame(table: &FeatureTable, rfm: &RfmScores) -> Result<DataFrame> {
 
 /// Adds a computed rule set as a text column, so later conditions can use it.
 pub fn add_set(frame: &mut DataFrame, set: &RuleSet) -> Result<()> {
-    let column = Column::new(set.column_name().into(), &set.labels);
+    add_column(frame, &set.column_name(), &set.labels)
+}
+
+/// Adds a rule set's segments as a text column named `name`.
+pub fn add_column(frame: &mut DataFrame, name: &str, labels: &[String]) -> Result<()> {
     frame
-        .with_column(column)
+        .with_column(Column::new(name.into(), labels))
         .map(|_| ())
         .context("adding a rule set to the rule table")
+}
+
+/// The rule table with a preset's thresholds added as constant columns.
+pub fn with_thresholds(
+    frame: &DataFrame,
+    preset: &str,
+    thresholds: &BTreeMap<String, f64>,
+) -> Result<DataFrame> {
+    let mut with_thresholds = frame.clone();
+    for (name, value) in thresholds {
+        if frame.column(name).is_ok() {
+            return Err(Error::data(format!(
+                "rule preset {preset}: threshold `{name}` has the name of a column; rename it"
+            )));
+        }
+        let column = Column::new_scalar(name.as_str().into(), Scalar::from(*value), frame.height());
+        with_thresholds
+            .with_column(column)
+            .context("adding thresholds to the rule table")?;
+    }
+    Ok(with_thresholds)
 }
 
 /// A conditions preset evaluated with its thresholds (added as constant columns), plus warnings
@@ -70,19 +95,7 @@ pub fn conditions_set(
     preset: &Preset,
     thresholds: BTreeMap<String, f64>,
 ) -> Result<(RuleSet, Vec<String>)> {
-    let mut with_thresholds = frame.clone();
-    for (name, value) in &thresholds {
-        if frame.column(name).is_ok() {
-            return Err(Error::data(format!(
-                "rule preset {}: threshold `{name}` has the name of a column; rename it",
-                preset.name
-            )));
-        }
-        let column = Column::new_scalar(name.as_str().into(), Scalar::from(*value), frame.height());
-        with_thresholds
-            .with_column(column)
-            .context("adding thresholds to the rule table")?;
-    }
+    let with_thresholds = with_thresholds(frame, &preset.name, &thresholds)?;
     let (rules, default) = preset.segments.split_at(preset.segments.len() - 1);
     let conditions: Vec<Condition> = rules
         .iter()

@@ -32,6 +32,7 @@ mod report_in_browser;
 mod rfm_scores_match_pandas;
 mod rules_hand_computed;
 mod sql_features;
+mod sql_score;
 mod stable_segments;
 mod stage_verbs;
 mod table_shapes;
