@@ -172,6 +172,7 @@ k = 8
 def run_one(segmenta: str, job: Path, out: Path, log: Path) -> dict:
     if out.exists():
         shutil.rmtree(out)
+    binary = os.stat(segmenta)  # the build run (it may be rebuilt between runs)
     before = os.getloadavg()
     started = time.time()
     with open(log, "w") as err:
@@ -185,7 +186,9 @@ def run_one(segmenta: str, job: Path, out: Path, log: Path) -> dict:
     return dict(job=str(job), code=proc.returncode, wall_s=round(wall, 1),
                 time_elapsed=elapsed.group(1) if elapsed else None,
                 max_rss_kb=int(rss.group(1)) if rss else None,
-                load_before=before, load_after=after)
+                load_before=before, load_after=after,
+                binary=dict(mtime=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(binary.st_mtime)),
+                            size=binary.st_size, changed_during_run=os.stat(segmenta).st_mtime != binary.st_mtime))
 
 
 def measure(args) -> None:
@@ -206,6 +209,49 @@ def measure(args) -> None:
             print(json.dumps(result), flush=True)
             results.append(result)
     (root / "results.json").write_text(json.dumps(results, indent=1))
+
+
+def timeline(args) -> None:
+    """Where the memory goes: `segmenta run -v` with its resident memory sampled every 0.2 s;
+    each sample is put in the stage that was running (the verbose log prints a stage's line
+    when it ends; after the last stage, the outputs are written)."""
+    import threading
+
+    out = Path(args.output)
+    if out.exists():
+        shutil.rmtree(out)
+    proc = subprocess.Popen([args.segmenta, "run", args.job, "--output", str(out), "-v"],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    started = time.time()
+    ends = []  # (seconds, stage)
+
+    def read():
+        for line in proc.stderr:
+            m = re.match(r"\s+(\S+)\s+[\d.]+ s\s", line)
+            if m:
+                ends.append((time.time() - started, m.group(1)))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    samples = []
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            rss = int(re.search(r"VmRSS:\s+(\d+)", status.read_text()).group(1))
+            samples.append((time.time() - started, rss / 1024))
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.2)
+    reader.join()
+    wall = time.time() - started
+    stages, previous = [], 0.0
+    for end, stage in ends + [(wall, "write outputs")]:
+        inside = [mb for t, mb in samples if previous <= t < end]
+        stages.append(dict(stage=stage, from_s=round(previous, 1), to_s=round(end, 1),
+                           max_rss_mb=round(max(inside)) if inside else None))
+        previous = end
+    print(json.dumps(dict(job=args.job, code=proc.returncode, wall_s=round(wall, 1),
+                          load=os.getloadavg(), stages=stages), indent=1))
 
 
 def prepare(features: dict, preparation: dict) -> np.ndarray:
@@ -312,6 +358,10 @@ def main() -> None:
     m.add_argument("--seed", type=int, default=7)
     m.add_argument("--segmenta", default=os.environ.get(
         "SEGMENTA", os.path.expanduser("~/.cache/segmenta-target/debug/segmenta")))
+    t = sub.add_parser("timeline", help="peak memory of each stage of one run")
+    t.add_argument("--job", required=True)
+    t.add_argument("--output", required=True)
+    t.add_argument("--segmenta", default=m.get_default("segmenta"))
     i = sub.add_parser("inertia", help="full-data inertia of a sampled fit vs a full fit")
     i.add_argument("--features", required=True, help="the folder of part files")
     i.add_argument("--full", required=True, help="report folder of the run fitted on everyone")
@@ -321,6 +371,8 @@ def main() -> None:
         generate(args.customers, Path(args.out), args.seed)
     elif args.command == "measure":
         measure(args)
+    elif args.command == "timeline":
+        timeline(args)
     else:
         inertia(args)
 

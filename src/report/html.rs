@@ -208,9 +208,15 @@ fn shrinkage_notes(run: &RunResult) -> Vec<String> {
 }
 
 /// The second tile: the transaction lines behind the features, or for a customers table alone
-/// the features the customers were clustered on.
+/// (or an engine's feature table, whose lines stayed in the engine) the features the customers
+/// were clustered on.
 fn volume_tile(run: &RunResult) -> serde_json::Value {
-    if run.job.inputs.transactions.is_some() {
+    if run.job.inputs.features.is_some() {
+        serde_json::json!({
+            "value": count(run.matrix.names.len()),
+            "label": "features clustered on (the engine's feature table)",
+        })
+    } else if run.job.inputs.transactions.is_some() {
         serde_json::json!({
             "value": count(run.features.transactions_used),
             "label": "transaction lines used",
