@@ -5,7 +5,13 @@ machine: a feature table of 10 million customers").
 
     python3 benches/fit_sample_scale.py generate --customers 10000000 --out /tmp/fs-scale/10m
     python3 benches/fit_sample_scale.py measure  --customers 1000000 3000000 10000000 \
-        --dir /tmp/fs-scale                    # generates what is missing, runs, prints a table
+        --dir /tmp/fs-scale          # generates what is missing, runs each size under
+                                     # /usr/bin/time -v (and 1M also with fit_sample = 250000)
+    python3 benches/fit_sample_scale.py timeline --job /tmp/fs-scale/n10000000/default.toml \
+        --output /tmp/fs-scale/tl    # resident memory per stage of one run (`run -v`)
+    python3 benches/fit_sample_scale.py inertia --features /tmp/fs-scale/n1000000/features \
+        --full /tmp/fs-scale/n1000000/out-default/scale-features/2025-01-01 \
+        --sampled /tmp/fs-scale/n1000000/out-fit_sample_250000/scale-features/2025-01-01
 
 The table has the columns `segmenta sql features` writes for a CDNOW-shaped log (customer_id, a
 date-only timestamp, amount): customer_id and ten Float64 columns (recency_days, frequency,

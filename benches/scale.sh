@@ -32,9 +32,10 @@ for n in "${sizes[@]}"; do
 done
 echo "== criterion stage benchmarks (benches/stages.rs)" >&2
 cargo bench --quiet --profile dev --bench stages >&2
-# The "Fit on a sample" and "Test suite build and run time" sections are measured by hand;
+# The "Fit on a sample", "Test suite build and run time" and "Past one machine" sections are
+# measured by hand;
 # they are carried over.
-kept="$(awk '/^## /{keep = ($0 == "## Fit on a sample" || $0 == "## Test suite build and run time")} keep' BENCHMARKS.md 2>/dev/null || true)"
+kept="$(awk '/^## /{keep = ($0 == "## Fit on a sample" || $0 == "## Test suite build and run time" || $0 == "## Past one machine: a feature table of 10 million customers")} keep' BENCHMARKS.md 2>/dev/null || true)"
 python3 benches/reference/tabulate.py --bench-dir "$SEGMENTA_BENCH_DIR" --sizes "${sizes[@]}" \
   --date "$(date +%Y-%m-%d)" --criterion-dir "$target/criterion" > BENCHMARKS.md.new
 if [ -n "$kept" ]; then printf '\n%s\n' "$kept" >> BENCHMARKS.md.new; fi

@@ -15,37 +15,15 @@ use crate::util::{self, cli, DemoJob};
 
 const AS_OF: &str = "2025-10-01";
 
-/// The values the bundled data's top-N picks, listed as an engine job must list them.
-const DEMO_VALUES: &str = r#"
-[features.values]
-category = ["fashion", "beauty", "home", "grocery", "electronics", "books", "toys", "jewellery"]
-channel = ["web", "app", "store"]
-gender = ["f", "m", "unknown", "x"]
-country = ["germany", "france", "italy", "spain", "netherlands", "belgium", "austria"]
-city = ["berlin", "paris", "munich", "hamburg", "cologne", "madrid", "amsterdam", "frankfurt"]
-tag = ["family", "fashion", "gaming", "wellness", "fitness", "cooking", "travel", "music", "sports", "tech", "reading", "outdoors"]
-"#;
-
 /// The demo job over the bundled files (absolute paths), as of AS_OF, with its values listed;
 /// a fixed k and no mixture keep the runs short.
 fn demo_engine_job() -> DemoJob {
-    let mut job = DemoJob::bundled()
+    DemoJob::bundled()
         .fixed_k(6)
         .without_mixture()
-        .edit("seed = 42", &format!("seed = 42\nas_of = \"{AS_OF}\""));
-    for table in ["transactions", "customers", "campaigns", "events"] {
-        let path = util::repo(&format!("data/{table}.parquet"));
-        job = job.edit(
-            &format!("path = \"{table}.parquet\""),
-            &format!("path = {:?}", path.display().to_string()),
-        );
-    }
-    let groups = util::repo("data/planted_groups.csv");
-    job.edit(
-        "path = \"planted_groups.csv\"",
-        &format!("path = {:?}", groups.display().to_string()),
-    )
-    .append(DEMO_VALUES)
+        .edit("seed = 42", &format!("seed = 42\nas_of = \"{AS_OF}\""))
+        .over_bundled_data()
+        .with_listed_values()
 }
 
 /// The CDNOW log as a warehouse holds it: typed Parquet (text ids keep their zeros, dates are

@@ -34,7 +34,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// The demo job over the bundled data, written to `dir`.
 fn job(dir: &Path) -> Job {
-    let mut job = DemoJob::bundled().fixed_k(6).without_mixture().edit(
+    let job = DemoJob::bundled().fixed_k(6).without_mixture().edit(
         "[discovery]",
         r#"[[rules.custom]]
 name = "Odd mix"
@@ -42,27 +42,10 @@ when = "(rfm_cell = '555' OR f_score + m_score >= 9) AND lifecycle_stage NOT IN 
 description = "Exercises the condition language."
 action = "None."
 
-[features.values]
-category = ["fashion", "beauty", "home", "grocery", "electronics", "books", "toys", "jewellery"]
-channel = ["web", "app", "store"]
-gender = ["f", "m", "unknown", "x"]
-country = ["germany", "france", "italy", "spain", "netherlands", "belgium", "austria"]
-city = ["berlin", "paris", "munich", "hamburg", "cologne", "madrid", "amsterdam", "frankfurt"]
-tag = ["family", "fashion", "gaming", "wellness", "fitness", "cooking", "travel", "music", "sports", "tech", "reading", "outdoors"]
-
 [discovery]"#,
-    );
-    for file in INPUTS
-        .map(|t| format!("{t}.parquet"))
-        .into_iter()
-        .chain(["planted_groups.csv".to_string()])
-    {
-        let bundled = util::repo(&format!("data/{file}"));
-        job = job.edit(
-            &format!("path = \"{file}\""),
-            &format!("path = {:?}", bundled.display().to_string()),
-        );
-    }
+        )
+        .over_bundled_data()
+        .with_listed_values();
     Job::from_file(&job.write(dir)).unwrap()
 }
 

@@ -129,6 +129,16 @@ pub fn population(range: Range<usize>, seed: u64) -> SyntheticData {
     generate_range(&options, range)
 }
 
+const DEMO_VALUES: &str = r#"
+[features.values]
+category = ["fashion", "beauty", "home", "grocery", "electronics", "books", "toys", "jewellery"]
+channel = ["web", "app", "store"]
+gender = ["f", "m", "unknown", "x"]
+country = ["germany", "france", "italy", "spain", "netherlands", "belgium", "austria"]
+city = ["berlin", "paris", "munich", "hamburg", "cologne", "madrid", "amsterdam", "frankfurt"]
+tag = ["family", "fashion", "gaming", "wellness", "fitness", "cooking", "travel", "music", "sports", "tech", "reading", "outdoors"]
+"#;
+
 /// The bundled demo job's text with a test's edits: its mapping fits the bundled data and any
 /// generated population, so a test changes only the settings it is about.
 pub struct DemoJob(String);
@@ -163,9 +173,24 @@ impl DemoJob {
         self.edit("gmm = true", "gmm = false")
     }
 
-    /// More sections after the job's own (`[features.values]` …).
-    pub fn append(self, text: &str) -> DemoJob {
-        DemoJob(self.0 + text)
+    /// The bundled data's files by absolute paths, so the job may be written anywhere.
+    pub fn over_bundled_data(self) -> DemoJob {
+        let files = ["transactions", "customers", "campaigns", "events"]
+            .map(|t| format!("{t}.parquet"))
+            .into_iter()
+            .chain(["planted_groups.csv".to_string()]);
+        files.fold(self, |job, file| {
+            let bundled = repo(&format!("data/{file}"));
+            job.edit(
+                &format!("path = \"{file}\""),
+                &format!("path = {:?}", bundled.display().to_string()),
+            )
+        })
+    }
+
+    /// The values the bundled data's top-N picks, listed as a job for a SQL engine lists them.
+    pub fn with_listed_values(self) -> DemoJob {
+        DemoJob(self.0 + DEMO_VALUES)
     }
 
     pub fn named(self, name: &str) -> DemoJob {
