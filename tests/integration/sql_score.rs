@@ -258,3 +258,48 @@ fn the_score_query_assigns_every_customer_as_apply_does_in_every_engine() {
         assert_eq!((mismatches, far), (0, 0), "{}", engine.name());
     }
 }
+
+/// A model is for the feature table of its own job: scoring the table of a job that lacks one of
+/// its numeric features is an error naming the feature, not a query the engine would fail on.
+#[test]
+fn a_model_from_another_job_is_refused() {
+    let customers: String = std::iter::once("id,income,score".to_string())
+        .chain((0..60).map(|i| format!("c{i:02},{},{}", 20 + (i * 7) % 90, (i * 13) % 100)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let crm_job = "name = \"crm\"\n[inputs.customers]\npath = \"customers.csv\"\ncustomer_id = \"id\"\nincome = \"income\"\nnumeric = [\"score\"]\n[discovery]\nk = 2\n";
+    let log_job = util::client_log_job("log", "[features.values]\n");
+    let tx = "client,when,value\na,2024-01-05,10\nb,2024-03-01,20\n";
+    let dir = util::workdir(&[
+        ("crm.toml", crm_job),
+        ("customers.csv", &customers),
+        ("log.toml", &log_job),
+        ("tx.csv", tx),
+    ]);
+    let run = util::cli(dir.path(), ["run", "crm.toml", "--output", "reports", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = std::fs::read_dir(dir.path().join("reports/crm"))
+        .expect("the run's folder")
+        .filter_map(|e| e.ok().map(|e| e.path().join("model.json")))
+        .find(|p| p.is_file())
+        .expect("model.json");
+    let model = model.to_str().expect("path");
+    let out = util::cli(
+        dir.path(),
+        [
+            "sql",
+            "score",
+            model,
+            "--dialect",
+            "duckdb",
+            "--job",
+            "log.toml",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("'income'") && out.stderr.contains("model.json"),
+        "{}",
+        out.stderr
+    );
+}
