@@ -170,7 +170,6 @@ impl Writer<'_> {
 
     /// Each customer's positive spend per listed value of category or channel.
     fn spend(&self, shares: &[SpendColumn]) -> String {
-        let d = self.dialect;
         let mut sums = vec!["SUM(amount) AS gross_lines".to_string()];
         for SpendColumn {
             role,
@@ -179,14 +178,7 @@ impl Writer<'_> {
         } in shares
         {
             let alias = share_alias(role, value.as_deref(), listed);
-            let condition = match value {
-                Some(value) => format!("{role} = {}", d.text_literal(value)),
-                None if listed.is_empty() => "TRUE".into(),
-                None => {
-                    let list: Vec<String> = listed.iter().map(|v| d.text_literal(v)).collect();
-                    format!("{role} NOT IN ({})", list.join(", "))
-                }
-            };
+            let condition = self.value_is(role, value.as_deref(), listed);
             sums.push(format!(
                 "SUM(CASE WHEN {condition} THEN amount ELSE 0 END) AS {alias}"
             ));

@@ -253,14 +253,20 @@ impl Writer<'_> {
             format!("categorical_{column}")
         };
         let cell = format!("COALESCE(customer_rows.{}, 'unknown')", d.ident(&alias));
-        let condition = match value {
+        let condition = self.value_is(&cell, value, listed);
+        format!("CASE WHEN {condition} THEN 1.0 ELSE 0.0 END")
+    }
+
+    /// `cell` equals `value`, or, for the "other" column (None), none of the listed values.
+    fn value_is(&self, cell: &str, value: Option<&str>, listed: &[String]) -> String {
+        let d = self.dialect;
+        match value {
             Some(value) => format!("{cell} = {}", d.text_literal(value)),
             None if listed.is_empty() => "TRUE".into(),
             None => {
                 let list: Vec<String> = listed.iter().map(|v| d.text_literal(v)).collect();
                 format!("{cell} NOT IN ({})", list.join(", "))
             }
-        };
-        format!("CASE WHEN {condition} THEN 1.0 ELSE 0.0 END")
+        }
     }
 }
