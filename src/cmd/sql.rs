@@ -33,6 +33,10 @@ enum Query {
     /// `segmenta features`) over the engine's tables: each input's `table` key, by default its
     /// role name (transactions, customers, campaigns, events).
     Features(FeaturesArgs),
+    /// Print the query listing, per column named after values (category, channel, gender, city,
+    /// a categorical column, tag), the values a local run would give their own column: rows of
+    /// (prefix, place, value) to copy into the job's [features.values].
+    Values(FeaturesArgs),
     /// Print the query assigning every customer of the engine's feature table (the output of
     /// `sql features`) with a saved model, as `segmenta apply` does: segment, kmeans_cluster,
     /// model_label, distance_to_centroid, far_from_centroids, r_score, f_score, m_score and one
@@ -78,6 +82,7 @@ struct FeaturesArgs {
 pub fn execute(args: &Args, global: &Global) -> Result<()> {
     match &args.query {
         Query::Features(args) => features(args, global),
+        Query::Values(args) => values(args, global),
         Query::Score(args) => score(args, global),
     }
 }
@@ -101,6 +106,19 @@ fn score(args: &ScoreArgs, global: &Global) -> Result<()> {
 }
 
 fn features(args: &FeaturesArgs, global: &Global) -> Result<()> {
+    let (job, as_of) = job_as_of(args)?;
+    let query = sql::features::query(&job, as_of, args.dialect)?;
+    emit(&query, args.output.as_deref(), global)
+}
+
+fn values(args: &FeaturesArgs, global: &Global) -> Result<()> {
+    let (job, as_of) = job_as_of(args)?;
+    let query = sql::features::values_query(&job, as_of, args.dialect)?;
+    emit(&query, args.output.as_deref(), global)
+}
+
+/// The job and the as-of date its queries are written for: `--as-of`, else the job's.
+fn job_as_of(args: &FeaturesArgs) -> Result<(Job, NaiveDate)> {
     let job = Job::from_file(&args.job)?;
     let as_of = args.as_of.or(job.as_of()).ok_or_else(|| {
         Error::usage(format!(
@@ -108,8 +126,7 @@ fn features(args: &FeaturesArgs, global: &Global) -> Result<()> {
             args.job.display()
         ))
     })?;
-    let query = sql::features::query(&job, as_of, args.dialect)?;
-    emit(&query, args.output.as_deref(), global)
+    Ok((job, as_of))
 }
 
 /// Prints the query, or writes it whole to a file (never half a query).

@@ -387,7 +387,7 @@ fn listed(job: &Job, prefix: &str) -> Result<Vec<String>> {
         job_error(
             job,
             format!(
-                "the {prefix} columns are named after its values, which the job does not list: add `{prefix} = [\"…\", …]` (for example the top {} by {by}; the rest go to {prefix}_other)",
+                "the {prefix} columns are named after its values, which the job does not list: add `{prefix} = [\"…\", …]` (`segmenta sql values` ranks the top {} by {by} in the engine; the rest go to {prefix}_other)",
                 job.features.top_n
             ),
         )

@@ -121,9 +121,13 @@ impl Dialect {
         }
     }
 
-    /// How many distinct non-null values of `expr` per group.
-    pub fn count_distinct(self, expr: &str) -> String {
-        format!("COUNT(DISTINCT {expr})")
+    /// A text column ordered by its bytes, as Rust orders strings (PostgreSQL's default
+    /// collation follows the locale).
+    pub fn byte_order(self, expr: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{expr} COLLATE \"C\""),
+            _ => expr.to_string(),
+        }
     }
 }
 

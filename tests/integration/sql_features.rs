@@ -2,7 +2,8 @@
 //! data set (every input mapped) and on the CDNOW log, in DuckDB, PostgreSQL and Spark, the same
 //! customers and, column by column, the same values (counts exactly, the rest to 1e-9
 //! relative); and `[inputs.features]` over each engine's output (Spark's part-file folder
-//! included) gives the same assignments and segment table as the ordinary run.
+//! included) gives the same assignments and segment table as the ordinary run; and the values
+//! query ranks in each engine the values the local run picks.
 
 use std::path::{Path, PathBuf};
 
@@ -64,17 +65,22 @@ fn cdnow_engine_job(parquet: &Path) -> String {
 
 /// `segmenta sql features` for `job` in `engine`'s dialect.
 fn features_query(job: &Path, engine: Engine) -> String {
+    sql_query("features", job, engine)
+}
+
+/// `segmenta sql <verb>` (features, values) for `job` in `engine`'s dialect.
+fn sql_query(verb: &str, job: &Path, engine: Engine) -> String {
     let out = cli(
         job.parent().expect("job folder"),
         [
             "sql",
-            "features",
+            verb,
             job.to_str().expect("path"),
             "--dialect",
             engine.name(),
         ],
     );
-    assert_eq!(out.code, 0, "sql features: {}", out.stderr);
+    assert_eq!(out.code, 0, "sql {verb}: {}", out.stderr);
     out.stdout
 }
 
@@ -173,6 +179,8 @@ fn engine_features_equal_local(engine: Engine) {
         .collect();
     let demo_out = dir.path().join(format!("demo-{}.parquet", engine.name()));
     let demo_sql = features_query(&demo, engine);
+    let values_out = dir.path().join(format!("values-{}.parquet", engine.name()));
+    let values_sql = sql_query("values", &demo, engine);
     let cdnow_dir = dir.path().join("cdnow");
     std::fs::create_dir_all(&cdnow_dir).expect("cdnow folder");
     let cdnow = cdnow_parquet(&cdnow_dir).map(|parquet| {
@@ -182,7 +190,10 @@ fn engine_features_equal_local(engine: Engine) {
     });
     let cdnow_out = cdnow_dir.join(format!("features-{}.parquet", engine.name()));
     let cdnow_sql;
-    let mut queries = vec![(demo_sql.as_str(), demo_out.as_path())];
+    let mut queries = vec![
+        (demo_sql.as_str(), demo_out.as_path()),
+        (values_sql.as_str(), values_out.as_path()),
+    ];
     if let Some((job, parquet)) = &cdnow {
         // CDNOW's table is its own schema's, as in a warehouse with several data sets.
         tables.push(("cdnow.transactions", parquet.clone()));
@@ -219,6 +230,45 @@ fn engine_features_equal_local(engine: Engine) {
         );
     }
     runs_on_the_engine_table_assign_alike(&demo, &demo_out, dir.path());
+    values_are_the_local_top_values(&engines::read_result(&values_out), dir.path());
+}
+
+/// The values query ranks as the local run does: each prefix's values, in order, are the ones
+/// the local feature table of the job without `[features.values]` names its columns after.
+fn values_are_the_local_top_values(ranked: &DataFrame, dir: &Path) {
+    let unlisted = DemoJob::bundled()
+        .edit("seed = 42", &format!("seed = 42\nas_of = \"{AS_OF}\""))
+        .over_bundled_data();
+    let folder = dir.join("unlisted");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let local = local_features(&unlisted.write(&folder), &folder);
+    let text = |name: &str| -> Vec<String> {
+        let column = ranked.column(name).expect(name).cast(&DataType::String);
+        let column = column.expect(name);
+        column
+            .str()
+            .expect(name)
+            .iter()
+            .map(|v| v.expect(name).to_string())
+            .collect()
+    };
+    let (prefixes, values) = (text("prefix"), text("value"));
+    let mut by_prefix: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (prefix, value) in prefixes.iter().zip(&values) {
+        let name = format!("{prefix}_{}", segmenta::features::slug(value));
+        by_prefix.entry(prefix).or_default().push(name);
+    }
+    assert_eq!(by_prefix.len(), 6, "{by_prefix:?}");
+    for (prefix, named) in by_prefix {
+        let start = format!("{prefix}_");
+        let columns: Vec<String> = local
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .filter(|n| n.starts_with(&start) && *n != format!("{prefix}_other"))
+            .collect();
+        assert_eq!(named, columns, "the {prefix} values");
+    }
 }
 
 /// `[inputs.features]` over the engine's output gives the ordinary run's assignments and

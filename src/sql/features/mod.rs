@@ -11,8 +11,10 @@ use chrono::{Datelike, NaiveDate};
 
 mod lines;
 mod tables;
+mod values;
 
 use lines::share_alias;
+pub use values::values_query;
 
 use super::dialect::Dialect;
 use crate::error::Result;
@@ -48,6 +50,35 @@ struct Part {
 
 impl Writer<'_> {
     fn query(&self, columns: &[CatalogueColumn]) -> String {
+        let ctes = self.ctes(columns);
+        let joined: Vec<&str> = ["purchases", "purchase_days", "spend", "customer_rows"]
+            .into_iter()
+            .chain(["events_per_customer", "campaigns_per_customer"])
+            .filter(|name| ctes.iter().any(|p| p.name == *name))
+            .collect();
+        let mut sql = self.with(&ctes, "the feature table");
+        sql.push_str("SELECT\n  ids.customer_id AS ");
+        sql.push_str(&self.dialect.ident("customer_id"));
+        for column in columns {
+            sql.push_str(&format!(
+                ",\n  {} AS {}",
+                self.column(&column.definition),
+                self.dialect.ident(&column.name)
+            ));
+        }
+        sql.push_str("\nFROM customer_ids AS ids");
+        for name in joined {
+            sql.push_str(&format!(
+                "\nLEFT JOIN {name} ON {name}.customer_id = ids.customer_id"
+            ));
+        }
+        sql.push('\n');
+        sql
+    }
+
+    /// Every table's cleaned rows and per-customer parts, and `customer_ids`: every customer of
+    /// any table, once (the spend per listed value only when `columns` has spend shares).
+    fn ctes(&self, columns: &[CatalogueColumn]) -> Vec<Part> {
         let inputs = &self.job.inputs;
         let mut ctes: Vec<Part> = Vec::new();
         let mut id_sources = Vec::new();
@@ -77,13 +108,13 @@ impl Writer<'_> {
             name: "customer_ids",
             sql: ids,
         });
-        let joined: Vec<&str> = ["purchases", "purchase_days", "spend", "customer_rows"]
-            .into_iter()
-            .chain(["events_per_customer", "campaigns_per_customer"])
-            .filter(|name| ctes.iter().any(|p| p.name == *name))
-            .collect();
+        ctes
+    }
+
+    /// The query's heading comment and its WITH clause.
+    fn with(&self, ctes: &[Part], what: &str) -> String {
         let mut sql = format!(
-            "-- segmenta {}: the feature table of job '{}' as of {} ({} dialect)\n",
+            "-- segmenta {}: {what} of job '{}' as of {} ({} dialect)\n",
             env!("CARGO_PKG_VERSION"),
             self.job.name,
             self.as_of,
@@ -95,21 +126,6 @@ impl Writer<'_> {
             .map(|p| format!("{} AS (\n{}\n)", p.name, p.sql))
             .collect();
         sql.push_str(&written.join(",\n"));
-        sql.push_str("\nSELECT\n  ids.customer_id AS ");
-        sql.push_str(&self.dialect.ident("customer_id"));
-        for column in columns {
-            sql.push_str(&format!(
-                ",\n  {} AS {}",
-                self.column(&column.definition),
-                self.dialect.ident(&column.name)
-            ));
-        }
-        sql.push_str("\nFROM customer_ids AS ids");
-        for name in joined {
-            sql.push_str(&format!(
-                "\nLEFT JOIN {name} ON {name}.customer_id = ids.customer_id"
-            ));
-        }
         sql.push('\n');
         sql
     }
@@ -245,16 +261,24 @@ impl Writer<'_> {
     }
 
     fn one_hot(&self, column: &str, value: Option<&str>, listed: &[String]) -> String {
-        let d = self.dialect;
+        let cell = self.categorical_cell(column);
+        let condition = self.value_is(&cell, value, listed);
+        format!("CASE WHEN {condition} THEN 1.0 ELSE 0.0 END")
+    }
+
+    /// A customers-table category as the one-hot columns compare it: lowercase, blank (or no row
+    /// in the customers table) "unknown".
+    fn categorical_cell(&self, column: &str) -> String {
         let role = ["gender", "country", "region", "city"];
         let alias = if role.contains(&column) {
             column.to_string()
         } else {
             format!("categorical_{column}")
         };
-        let cell = format!("COALESCE(customer_rows.{}, 'unknown')", d.ident(&alias));
-        let condition = self.value_is(&cell, value, listed);
-        format!("CASE WHEN {condition} THEN 1.0 ELSE 0.0 END")
+        format!(
+            "COALESCE(customer_rows.{}, 'unknown')",
+            self.dialect.ident(&alias)
+        )
     }
 
     /// `cell` equals `value`, or, for the "other" column (None), none of the listed values.
