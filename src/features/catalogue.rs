@@ -232,7 +232,7 @@ fn transaction_columns(job: &Job, tx: &TransactionsInput) -> Result<Vec<Catalogu
 pub fn timestamps_have_time(tx: &TransactionsInput) -> bool {
     tx.timestamp_format
         .as_deref()
-        .is_none_or(|f| ["%H", "%I", "%T", "%R"].iter().any(|t| f.contains(t)))
+        .is_none_or(crate::load::parse::format_has_time)
 }
 
 fn crm_columns(customers: &CustomersInput) -> Vec<CatalogueColumn> {

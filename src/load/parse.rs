@@ -191,6 +191,11 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Whether a strftime format reads a time of day (an hour), not only a date.
+pub fn format_has_time(format: &str) -> bool {
+    ["%H", "%I", "%T", "%R"].iter().any(|t| format.contains(t))
+}
+
 pub struct ParsedTimes {
     pub values: Vec<Option<NaiveDateTime>>,
     /// False when the column holds dates only: time-of-day habits are then not computed.
@@ -245,7 +250,7 @@ pub fn datetimes(
         Some(f) => f.to_string(),
         None => detect_format(raw, name, &trimmed, format_key)?,
     };
-    let has_time = ["%H", "%I", "%T", "%R"].iter().any(|t| format.contains(t));
+    let has_time = format_has_time(&format);
     let values = trimmed
         .iter()
         .enumerate()
