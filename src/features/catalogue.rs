@@ -319,23 +319,7 @@ fn demographic_columns(job: &Job, customers: &CustomersInput) -> Result<Vec<Cata
             Behaviour,
         ));
     }
-    let named = [
-        ("gender", &customers.gender),
-        ("country", &customers.country),
-        ("region", &customers.region),
-        ("city", &customers.city),
-    ];
-    let mut categorical: Vec<(String, String)> = named
-        .into_iter()
-        .filter(|(_, mapped)| mapped.is_some())
-        .map(|(role, _)| (role.to_string(), role.to_string()))
-        .collect();
-    categorical.extend(
-        customers
-            .categorical
-            .iter()
-            .map(|name| (name.clone(), column_name(name))),
-    );
+    let categorical = categorical_columns(customers);
     for (column, prefix) in categorical {
         let listed: Vec<String> = listed(job, &prefix)?
             .iter()
@@ -374,6 +358,30 @@ fn demographic_columns(job: &Job, customers: &CustomersInput) -> Result<Vec<Cata
         }
     }
     Ok(out)
+}
+
+/// The customers-table columns one-hot encoded, each with its column prefix: the named roles
+/// (gender, country, region, city) under their role names, then the job's categorical columns
+/// under their headers as feature names.
+pub fn categorical_columns(customers: &CustomersInput) -> Vec<(String, String)> {
+    let named = [
+        ("gender", &customers.gender),
+        ("country", &customers.country),
+        ("region", &customers.region),
+        ("city", &customers.city),
+    ];
+    let mut categorical: Vec<(String, String)> = named
+        .into_iter()
+        .filter(|(_, mapped)| mapped.is_some())
+        .map(|(role, _)| (role.to_string(), role.to_string()))
+        .collect();
+    categorical.extend(
+        customers
+            .categorical
+            .iter()
+            .map(|name| (name.clone(), column_name(name))),
+    );
+    categorical
 }
 
 /// The values the job lists for a column prefix; without them the columns cannot be named.

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use super::{Part, Writer};
 use crate::error::Result;
-use crate::features::column_name;
+use crate::features::catalogue;
 use crate::features::date_to_day;
 use crate::job::Job;
 use crate::sql::Dialect;
@@ -66,24 +66,7 @@ impl Writer<'_> {
         let Some(customers) = &inputs.customers else {
             return out;
         };
-        let named = [
-            ("gender", &customers.gender),
-            ("country", &customers.country),
-            ("region", &customers.region),
-            ("city", &customers.city),
-        ];
-        let mut categorical: Vec<(String, String)> = named
-            .into_iter()
-            .filter(|(_, mapped)| mapped.is_some())
-            .map(|(role, _)| (role.to_string(), role.to_string()))
-            .collect();
-        categorical.extend(
-            customers
-                .categorical
-                .iter()
-                .map(|name| (name.clone(), column_name(name))),
-        );
-        for (column, prefix) in categorical {
+        for (column, prefix) in catalogue::categorical_columns(customers) {
             let cell = self.categorical_cell(&column);
             out.push(Ranking {
                 prefix,
