@@ -201,32 +201,14 @@ impl FactColumns {
         *slot = Some(values.to_vec());
     }
 
-    /// As the local aggregation makes them: no orders and no spend where a column is missing,
-    /// and no last purchase for a customer without orders.
+    /// As the local aggregation makes them.
     fn into_facts(self, customers: usize) -> PurchaseFacts {
-        let number = |v: &Option<f64>| v.unwrap_or(0.0);
-        let or_zeros = |column: &Option<Vec<Option<f64>>>| {
-            column
-                .as_ref()
-                .map_or_else(|| vec![0.0; customers], |c| c.iter().map(number).collect())
-        };
-        let frequency = or_zeros(&self.frequency);
-        let recency_days = match (self.recency_days, &self.frequency) {
-            (Some(r), Some(_)) => r
-                .into_iter()
-                .zip(&frequency)
-                .map(|(r, &f)| r.filter(|_| f > 0.0))
-                .collect(),
-            (Some(r), None) => r,
-            (None, _) => vec![None; customers],
-        };
-        PurchaseFacts {
-            recency_days,
-            monetary: or_zeros(&self.monetary),
-            frequency,
-            previous_gap_days: self
-                .previous_gap_days
-                .unwrap_or_else(|| vec![None; customers]),
-        }
+        super::aggregate::purchase_facts(
+            self.recency_days.as_deref(),
+            self.frequency.as_deref(),
+            self.monetary.as_deref(),
+            self.previous_gap_days,
+            customers,
+        )
     }
 }

@@ -20,6 +20,7 @@ mod transactions;
 pub use engagement::{campaigns, event_recency, events};
 pub use names::{column_name, slug, value_names};
 pub use pre_aggregated::pre_aggregated;
+pub(crate) use rfm::purchase_facts;
 pub use transactions::transactions;
 
 use polars::prelude::*;

@@ -29,27 +29,13 @@ impl Purchases {
             avg_order_value,
             previous_gap_days,
         } = self;
-        let number = |v: &Option<f64>| v.unwrap_or(0.0);
-        let or_zeros = |column: &Option<Vec<Option<f64>>>| {
-            column
-                .as_ref()
-                .map_or_else(|| vec![0.0; customers], |c| c.iter().map(number).collect())
-        };
-        let facts = PurchaseFacts {
-            recency_days: match (&recency_days, &frequency) {
-                // A customer without orders has no last purchase, whatever the recency cell says.
-                (Some(r), Some(f)) => r
-                    .iter()
-                    .zip(f)
-                    .map(|(r, f)| r.filter(|_| number(f) > 0.0))
-                    .collect(),
-                (Some(r), None) => r.clone(),
-                (None, _) => vec![None; customers],
-            },
-            frequency: or_zeros(&frequency),
-            monetary: or_zeros(&monetary),
-            previous_gap_days: previous_gap_days.unwrap_or_else(|| vec![None; customers]),
-        };
+        let facts = purchase_facts(
+            recency_days.as_deref(),
+            frequency.as_deref(),
+            monetary.as_deref(),
+            previous_gap_days,
+            customers,
+        );
         let rfm = |name: &str, values: Vec<Option<f64>>| {
             Feature::new(name, FeatureGroup::Rfm, FeatureKind::Numeric, values)
         };
@@ -64,6 +50,36 @@ impl Purchases {
         features.extend(monetary.map(|m| rfm("monetary", m)));
         features.extend(avg_order_value.map(|a| rfm("avg_order_value", a)));
         (facts, features)
+    }
+}
+
+/// The purchase facts the rules read, from the purchase columns the inputs give (each None when
+/// not given): no orders and no spend where a column is missing, and no last purchase for a
+/// customer without orders, whatever the recency cell says.
+pub(crate) fn purchase_facts(
+    recency_days: Option<&[Option<f64>]>,
+    frequency: Option<&[Option<f64>]>,
+    monetary: Option<&[Option<f64>]>,
+    previous_gap_days: Option<Vec<Option<f64>>>,
+    customers: usize,
+) -> PurchaseFacts {
+    let number = |v: &Option<f64>| v.unwrap_or(0.0);
+    let or_zeros = |column: Option<&[Option<f64>]>| {
+        column.map_or_else(|| vec![0.0; customers], |c| c.iter().map(number).collect())
+    };
+    PurchaseFacts {
+        recency_days: match (recency_days, frequency) {
+            (Some(r), Some(f)) => r
+                .iter()
+                .zip(f)
+                .map(|(r, f)| r.filter(|_| number(f) > 0.0))
+                .collect(),
+            (Some(r), None) => r.to_vec(),
+            (None, _) => vec![None; customers],
+        },
+        frequency: or_zeros(frequency),
+        monetary: or_zeros(monetary),
+        previous_gap_days: previous_gap_days.unwrap_or_else(|| vec![None; customers]),
     }
 }
 
