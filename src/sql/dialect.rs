@@ -106,8 +106,7 @@ impl Dialect {
         }
     }
 
-    /// A date literal as days since 1970-01-01 is written by the caller; this is a field of a
-    /// timestamp (HOUR, MONTH, YEAR) as an integer.
+    /// A field of a timestamp (HOUR, MONTH, YEAR) as an integer.
     pub fn field(self, field: &str, ts: &str) -> String {
         format!("CAST(EXTRACT({field} FROM {ts}) AS INTEGER)")
     }
