@@ -1,7 +1,9 @@
 //! Turning raw cells into typed values, with errors that name the file, column and row.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::format::{Item, Parsed, StrftimeItems};
+use chrono::NaiveDateTime;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::read::{input_error, RawFile};
 use crate::error::{Error, Result};
@@ -109,18 +111,46 @@ pub fn numbers(raw: &RawFile, name: &str) -> Result<Vec<Option<f64>>> {
             .collect();
         return check_finite(raw, name, values);
     }
-    as_text(raw, name)?
+    let cells = as_text(raw, name)?;
+    parse_cells(raw, name, &trimmed(&cells), parse_number, |s| {
+        format!("'{}' is not a number", clip(s))
+    })
+}
+
+/// Blank cells as None, the others trimmed.
+fn trimmed(cells: &StringChunked) -> Vec<Option<&str>> {
+    cells
         .iter()
-        .enumerate()
-        .map(
-            |(i, cell)| match cell.map(str::trim).filter(|s| !s.is_empty()) {
-                None => Ok(None),
-                Some(s) => parse_number(s).map(Some).ok_or_else(|| {
-                    cell_error(raw, name, i, format!("'{}' is not a number", clip(s)))
-                }),
-            },
-        )
+        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
         .collect()
+}
+
+/// Every non-blank cell read by `parse`, in parallel (tens of millions of cells); the first
+/// cell it cannot read is an error naming its row, with `message`.
+fn parse_cells<T: Send>(
+    raw: &RawFile,
+    name: &str,
+    cells: &[Option<&str>],
+    parse: impl Fn(&str) -> Option<T> + Sync,
+    message: impl Fn(&str) -> String,
+) -> Result<Vec<Option<T>>> {
+    let parsed: Option<Vec<Option<T>>> = cells
+        .par_iter()
+        .map(|cell| match cell {
+            None => Some(None),
+            Some(s) => parse(s).map(Some),
+        })
+        .collect();
+    parsed.ok_or_else(|| {
+        let unread = cells
+            .iter()
+            .enumerate()
+            .find_map(|(i, cell)| cell.filter(|s| parse(s).is_none()).map(|s| (i, s)));
+        match unread {
+            Some((i, s)) => cell_error(raw, name, i, message(s)),
+            None => Error::internal(name, "a cell failed to parse only in parallel"),
+        }
+    })
 }
 
 fn check_finite(raw: &RawFile, name: &str, values: Vec<Option<f64>>) -> Result<Vec<Option<f64>>> {
@@ -142,6 +172,10 @@ fn check_finite(raw: &RawFile, name: &str, values: Vec<Option<f64>>) -> Result<V
 /// decimal comma. A single comma followed by exactly three digits is read as a thousands
 /// separator ("1,234" = 1234), otherwise as a decimal comma ("12,5" = 12.5).
 pub fn parse_number(text: &str) -> Option<f64> {
+    // Plain numbers (nearly every cell) need none of the cleaning below, which allocates.
+    if let Ok(value) = text.parse::<f64>() {
+        return value.is_finite().then_some(value);
+    }
     let cleaned: String = text
         .chars()
         .filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | '₽' | ' ' | '\u{a0}' | '\''))
@@ -241,36 +275,38 @@ pub fn datetimes(
     if matches!(col.dtype(), DataType::Date | DataType::Datetime(_, _)) {
         return typed_datetimes(raw, name, col);
     }
+    let (values, format) = text_datetimes(raw, name, format, format_key, |t| t)?;
+    Ok(ParsedTimes {
+        values,
+        has_time: format_has_time(&format),
+        format,
+    })
+}
+
+/// A text column's dates, each turned into a value by `map`, and the format that read them
+/// (given, or detected).
+fn text_datetimes<T: Send>(
+    raw: &RawFile,
+    name: &str,
+    format: Option<&str>,
+    format_key: &str,
+    map: impl Fn(NaiveDateTime) -> T + Sync,
+) -> Result<(Vec<Option<T>>, String)> {
     let cells = as_text(raw, name)?;
-    let trimmed: Vec<Option<&str>> = cells
-        .iter()
-        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
-        .collect();
+    let trimmed = trimmed(&cells);
     let format = match format {
         Some(f) => f.to_string(),
         None => detect_format(raw, name, &trimmed, format_key)?,
     };
-    let has_time = format_has_time(&format);
-    let values = trimmed
-        .iter()
-        .enumerate()
-        .map(|(i, cell)| match cell {
-            None => Ok(None),
-            Some(s) => parse_datetime(s, &format).map(Some).ok_or_else(|| {
-                cell_error(
-                    raw,
-                    name,
-                    i,
-                    format!("'{}' does not match the date format {format}", clip(s)),
-                )
-            }),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(ParsedTimes {
-        values,
-        has_time,
-        format,
-    })
+    let reader = DateFormat::new(&format);
+    let values = parse_cells(
+        raw,
+        name,
+        &trimmed,
+        |s| reader.parse(s).map(&map),
+        |s| format!("'{}' does not match the date format {format}", clip(s)),
+    )?;
+    Ok((values, format))
 }
 
 /// Timestamps as milliseconds since 1970 (null where blank), as [`datetimes`] reads them; a typed
@@ -295,15 +331,13 @@ pub fn datetime_column(
             format: "typed".into(),
         });
     }
-    let parsed = datetimes(raw, name, format, format_key)?;
+    let (millis, format) = text_datetimes(raw, name, format, format_key, |t| {
+        t.and_utc().timestamp_millis()
+    })?;
     Ok(TimeColumn {
-        millis: parsed
-            .values
-            .iter()
-            .map(|v| v.map(|t| t.and_utc().timestamp_millis()))
-            .collect(),
-        has_time: parsed.has_time,
-        format: parsed.format,
+        millis: millis.into_iter().collect(),
+        has_time: format_has_time(&format),
+        format,
     })
 }
 
@@ -340,13 +374,30 @@ fn typed_datetimes(raw: &RawFile, name: &str, col: &Column) -> Result<ParsedTime
 }
 
 pub fn parse_datetime(text: &str, format: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(text, format)
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(text, format)
+    DateFormat::new(format).parse(text)
+}
+
+/// A date format read once: `NaiveDateTime::parse_from_str` reads its format string again for
+/// every value, which was most of the cost of parsing tens of millions of timestamps.
+struct DateFormat(Option<Vec<Item<'static>>>);
+
+impl DateFormat {
+    /// A format chrono cannot read matches no value, as with `parse_from_str`.
+    fn new(format: &str) -> Self {
+        Self(StrftimeItems::new(format).parse_to_owned().ok())
+    }
+
+    /// `parse_from_str` for a date and time, else for a date alone at midnight.
+    fn parse(&self, text: &str) -> Option<NaiveDateTime> {
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, text, self.0.as_ref()?.iter()).ok()?;
+        parsed.to_naive_datetime_with_offset(0).ok().or_else(|| {
+            parsed
+                .to_naive_date()
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
+    }
 }
 
 /// The first format that reads every value; an error when none does, or when both a day-first
@@ -369,16 +420,17 @@ fn detect_format(
         .step_by((values.len() / 2000).max(1))
         .copied()
         .collect();
-    let fits = |f: &str| probe.iter().all(|v| parse_datetime(v, f).is_some());
+    let fits = |f: &str| {
+        let reader = DateFormat::new(f);
+        probe.iter().all(|v| reader.parse(v).is_some())
+    };
     let candidates: Vec<&str> = DATE_FORMATS.iter().copied().filter(|f| fits(f)).collect();
     if candidates.is_empty() {
         // A format that reads most values is the column's: the cells it cannot read are then
         // reported one by one, with their row, instead of a guess about the whole column.
         let fitting = |f: &str| {
-            probe
-                .iter()
-                .filter(|v| parse_datetime(v, f).is_some())
-                .count()
+            let reader = DateFormat::new(f);
+            probe.iter().filter(|v| reader.parse(v).is_some()).count()
         };
         let mut best = ("", 0);
         for format in DATE_FORMATS {
@@ -397,7 +449,10 @@ fn detect_format(
             format!("column '{name}': cannot tell the date format of values like '{}'; set it with the job's `{format_key}` key, e.g. \"%d/%m/%Y %H:%M\"", clip(first)),
         ));
     };
-    let fits_all = |f: &str| values.iter().all(|v| parse_datetime(v, f).is_some());
+    let fits_all = |f: &str| {
+        let reader = DateFormat::new(f);
+        values.par_iter().all(|v| reader.parse(v).is_some())
+    };
     let swapped = swap_day_month(chosen);
     if swapped != chosen
         && candidates.contains(&swapped.as_str())

@@ -17,7 +17,7 @@ pub struct RawFile {
 }
 
 /// How a table's CSV files are written, from the job (None = detect), and the columns the job
-/// maps (a Parquet file is read for those alone: at 20 million lines every unused column costs
+/// maps (a file is read for those alone: at 20 million lines every unused column costs
 /// hundreds of MB).
 #[derive(Clone, Copy, Default)]
 pub struct CsvOptions<'a> {
@@ -165,6 +165,7 @@ fn read_csv(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
         ));
     }
     let options = CsvReadOptions::default()
+        .with_projection(projection(&names, options.columns))
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_parse_options(
@@ -173,12 +174,25 @@ fn read_csv(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
                 .with_encoding(CsvEncoding::Utf8)
                 .with_missing_is_null(true),
         );
-    let cursor = std::io::Cursor::new(body.as_bytes().to_vec());
+    let cursor = std::io::Cursor::new(body.as_bytes());
     let frame = options
         .into_reader_with_file_handle(cursor)
         .finish()
         .context(format!("{}: not a readable CSV file", path.display()))?;
     Ok((frame, layout.preamble_lines))
+}
+
+/// The positions of the mapped columns in the header, when every one is there: unused columns
+/// of a wide export are then never parsed. When one is missing, everything is read, so that the
+/// error lists the file's columns.
+fn projection(header: &[String], columns: Option<&[String]>) -> Option<Arc<Vec<usize>>> {
+    let mut positions = columns?
+        .iter()
+        .map(|c| header.iter().position(|h| h == c))
+        .collect::<Option<Vec<usize>>>()?;
+    positions.sort_unstable();
+    positions.dedup();
+    Some(Arc::new(positions))
 }
 
 fn parse_separator(path: &Path, text: &str) -> Result<u8> {
