@@ -384,13 +384,10 @@ fn frame_of(data: &StageData) -> Result<DataFrame> {
     if let Some(d) = &data.discovery {
         let kmeans: Vec<u32> = d.kmeans.labels.iter().map(|c| *c as u32).collect();
         columns.push(Column::new(KMEANS_COLUMN.into(), kmeans));
-        let dbscan: Vec<Option<u32>> = d
-            .dbscan
-            .labels
-            .iter()
-            .map(|c| c.map(|c| c as u32))
-            .collect();
-        columns.push(Column::new(DBSCAN_COLUMN.into(), dbscan));
+        if let Some(db) = &d.dbscan {
+            let dbscan: Vec<Option<u32>> = db.labels.iter().map(|c| c.map(|c| c as u32)).collect();
+            columns.push(Column::new(DBSCAN_COLUMN.into(), dbscan));
+        }
         if let Some(g) = &d.gmm {
             let labels: Vec<u32> = g.labels.iter().map(|c| *c as u32).collect();
             columns.push(Column::new(GMM_COLUMN.into(), labels));
@@ -657,7 +654,9 @@ impl StageFile<'_> {
 
     fn discovery(&self, mut discovery: Discovery) -> Result<Discovery> {
         discovery.kmeans.labels = self.required_indices(KMEANS_COLUMN, discovery.kmeans.k)?;
-        discovery.dbscan.labels = self.indices(DBSCAN_COLUMN, discovery.dbscan.clusters.max(1))?;
+        if let Some(d) = &mut discovery.dbscan {
+            d.labels = self.indices(DBSCAN_COLUMN, d.clusters.max(1))?;
+        }
         if let Some(g) = &mut discovery.gmm {
             g.labels = self.required_indices(GMM_COLUMN, g.k)?;
             let mut probabilities = Array2::zeros((self.frame.height(), g.k));

@@ -8,8 +8,12 @@ use segmenta::RunResult;
 
 /// The segments found, who moved and the drift, then where the report is.
 pub fn run(result: &RunResult, folder: &Path) {
+    let outliers = result
+        .dbscan
+        .as_ref()
+        .map_or(String::new(), |d| format!(", {} DBSCAN outliers", d.noise));
     println!(
-        "{} customers → {} k-means segments (silhouette {}), {} DBSCAN outliers",
+        "{} customers → {} k-means segments (silhouette {}){outliers}",
         result.features.len(),
         result.kmeans.k,
         result
@@ -17,7 +21,6 @@ pub fn run(result: &RunResult, folder: &Path) {
             .chosen
             .silhouette
             .map_or("–".into(), |s| format!("{s:.3}")),
-        result.dbscan.noise
     );
     for c in &result.kmeans_labels.clusters {
         let revenue = if result.features.gives("monetary") {

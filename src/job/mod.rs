@@ -78,6 +78,16 @@ impl Deref for Job {
 }
 
 impl Job {
+    /// Whether this job runs DBSCAN: asked for, or the method whose segments are exported.
+    pub fn runs_dbscan(&self) -> bool {
+        let d = &self.discovery;
+        d.dbscan.unwrap_or(
+            self.primary == Primary::Dbscan
+                || d.dbscan_eps.fixed().is_some()
+                || d.dbscan_min_points.is_some(),
+        )
+    }
+
     /// Checks every section of `spec`; relative input paths will resolve against `base_dir`.
     pub fn new(spec: JobSpec, base_dir: impl Into<PathBuf>) -> std::result::Result<Job, JobError> {
         let as_of = spec.validate()?;
@@ -172,6 +182,12 @@ impl JobSpec {
         self.features.validate()?;
         self.rules.validate()?;
         self.discovery.validate()?;
+        if self.primary == Primary::Dbscan && self.discovery.dbscan == Some(false) {
+            return Err(JobError::invalid(
+                "",
+                "primary = \"dbscan\" needs DBSCAN: remove `dbscan = false` under [discovery]",
+            ));
+        }
         if self.primary == Primary::Gmm && !self.discovery.gmm {
             return Err(JobError::invalid(
                 "",

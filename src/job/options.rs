@@ -217,6 +217,11 @@ pub struct DiscoveryOptions {
     /// Silhouette is O(n²): above this many customers it is computed on a seeded sample.
     #[serde(default = "default_silhouette_sample")]
     pub silhouette_sample: usize,
+    /// Also run DBSCAN. Left out, it runs when the job asks for it otherwise (`primary =
+    /// "dbscan"`, a `dbscan_eps` or `dbscan_min_points`) and not by default: on generated logs of
+    /// 100,000 to a million customers it cost more than a tenth of the whole job (BENCHMARKS.md).
+    #[serde(default)]
+    pub dbscan: Option<bool>,
     pub dbscan_min_points: Option<usize>,
     #[serde(default)]
     pub dbscan_eps: Auto<f64>,
@@ -252,6 +257,7 @@ impl Default for DiscoveryOptions {
             k_range: default_k_range(),
             n_runs: default_n_runs(),
             silhouette_sample: default_silhouette_sample(),
+            dbscan: None,
             dbscan_min_points: None,
             dbscan_eps: Auto::Auto,
             dbscan_sample: default_dbscan_sample(),

@@ -23,7 +23,9 @@ pub struct SavedModel {
     pub seed: u64,
     pub preparation: Preparation,
     pub kmeans: SavedKmeans,
-    pub dbscan: SavedDbscan,
+    /// When the run had DBSCAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dbscan: Option<SavedDbscan>,
     pub rfm_cut_points: ScoreCuts,
     /// The fit data's distributions, to measure drift when the model is applied.
     #[serde(default)]

@@ -61,7 +61,7 @@ impl FitSample {
 /// completed with every customer's assignment by [`assign_everyone`].
 pub struct Fitted {
     pub kmeans: KmeansResult,
-    pub dbscan: DbscanResult,
+    pub dbscan: Option<DbscanResult>,
     pub gmm: Option<GmmResult>,
     pub warnings: Vec<String>,
 }
@@ -86,25 +86,27 @@ pub fn assign_everyone(
         warnings,
     } = fitted;
     let n = features.len();
-    let joiner = Joiner::new(x, &dbscan, seed);
+    let joiner = dbscan.as_ref().map(|d| Joiner::new(x, d, seed));
     let mut kmeans_labels = Vec::with_capacity(n);
     let mut dbscan_labels = vec![None; n];
     let mut in_sample = vec![false; n];
     for (i, &row) in rows.iter().enumerate() {
         in_sample[row] = true;
-        dbscan_labels[row] = dbscan.labels[i];
+        dbscan_labels[row] = dbscan.as_ref().and_then(|d| d.labels[i]);
     }
     let mut probabilities = gmm.as_ref().map(|g| Array2::zeros((n, g.k)));
     for start in (0..n).step_by(BATCH) {
         let end = (start + BATCH).min(n);
         let batch = preparation.transform_rows(features, start..end)?;
         kmeans_labels.extend(kmeans::assign(batch.view(), kmeans.centroids.view()));
-        let outside: Vec<usize> = (0..end - start)
-            .filter(|&i| !in_sample[start + i])
-            .collect();
-        let joined = joiner.labels(batch.select(Axis(0), &outside).view());
-        for (i, label) in outside.into_iter().zip(joined) {
-            dbscan_labels[start + i] = label;
+        if let Some(joiner) = &joiner {
+            let outside: Vec<usize> = (0..end - start)
+                .filter(|&i| !in_sample[start + i])
+                .collect();
+            let joined = joiner.labels(batch.select(Axis(0), &outside).view());
+            for (i, label) in outside.into_iter().zip(joined) {
+                dbscan_labels[start + i] = label;
+            }
         }
         if let (Some(g), Some(p)) = (&gmm, probabilities.as_mut()) {
             let (batch_p, _) = g.model.probabilities(batch.view())?;
@@ -113,7 +115,7 @@ pub fn assign_everyone(
     }
     Ok(Fitted {
         kmeans: kmeans.reassigned(kmeans_labels),
-        dbscan: dbscan.reassigned(dbscan_labels),
+        dbscan: dbscan.map(|d| d.reassigned(dbscan_labels)),
         gmm: gmm.zip(probabilities).map(|(g, p)| g.reassigned(p)),
         warnings,
     })

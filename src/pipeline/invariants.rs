@@ -112,11 +112,9 @@ pub fn check_segmentations(run: &RunResult) -> Result<usize> {
         run.kmeans.labels.len(),
         Some(sizes(&run.kmeans_labels)),
     )?;
-    check(
-        "DBSCAN",
-        run.dbscan.labels.len(),
-        Some(sizes(&run.dbscan_labels)),
-    )?;
+    if let (Some(d), Some(l)) = (&run.dbscan, &run.dbscan_labels) {
+        check("DBSCAN", d.labels.len(), Some(sizes(l)))?;
+    }
     if let (Some(g), Some(l)) = (&run.gmm, &run.gmm_labels) {
         check("Gaussian mixture", g.labels.len(), Some(sizes(l)))?;
     }

@@ -86,7 +86,9 @@ pub struct Discovery {
     pub preparation: Preparation,
     pub fit_report: FitReport,
     pub kmeans: KmeansResult,
-    pub dbscan: DbscanResult,
+    /// None unless the job runs DBSCAN ([`Job::runs_dbscan`]).
+    #[serde(default)]
+    pub dbscan: Option<DbscanResult>,
     pub gmm: Option<GmmResult>,
     /// What the run should know about discovery beyond each method's own warnings (a mixture
     /// left out).
@@ -251,23 +253,10 @@ fn fit_methods(
     )?;
     clock.lap("k-means", format!("k = {} — {}", kmeans.k, kmeans.reason));
     log_k_scores(&kmeans);
-    let dbscan = dbscan::discover(
-        x,
-        &DbscanOptions {
-            min_points: job.discovery.dbscan_min_points,
-            eps: job.discovery.dbscan_eps.fixed(),
-            sample: job.discovery.dbscan_sample,
-            silhouette_sample: job.discovery.silhouette_sample,
-            seed,
-        },
-    )?;
-    clock.lap(
-        "dbscan",
-        format!(
-            "eps {:.3}, {} clusters, {} outliers",
-            dbscan.eps, dbscan.clusters, dbscan.noise
-        ),
-    );
+    let dbscan = job
+        .runs_dbscan()
+        .then(|| fit_dbscan(job, x, seed, clock))
+        .transpose()?;
     let mut warnings = Vec::new();
     let gmm = fit_mixture(job, x, seed, &mut warnings)?;
     if let Some(g) = &gmm {
@@ -288,6 +277,32 @@ fn fit_methods(
         gmm,
         warnings,
     })
+}
+
+fn fit_dbscan(
+    job: &Job,
+    x: ndarray::ArrayView2<f64>,
+    seed: u64,
+    clock: &mut Stopwatch,
+) -> Result<DbscanResult> {
+    let dbscan = dbscan::discover(
+        x,
+        &DbscanOptions {
+            min_points: job.discovery.dbscan_min_points,
+            eps: job.discovery.dbscan_eps.fixed(),
+            sample: job.discovery.dbscan_sample,
+            silhouette_sample: job.discovery.silhouette_sample,
+            seed,
+        },
+    )?;
+    clock.lap(
+        "dbscan",
+        format!(
+            "eps {:.3}, {} clusters, {} outliers",
+            dbscan.eps, dbscan.clusters, dbscan.noise
+        ),
+    );
+    Ok(dbscan)
 }
 
 fn log_k_scores(kmeans: &KmeansResult) {
@@ -342,7 +357,9 @@ pub fn conclude(
     let kmeans_assignment = hard(&kmeans.labels);
     let gmm_assignment = gmm.as_ref().map(|g| hard(&g.labels));
     let kmeans_labels = label::label(&features, &rules, &kmeans_assignment, &matrix.names);
-    let dbscan_labels = label::label(&features, &rules, &dbscan.labels, &matrix.names);
+    let dbscan_labels = dbscan
+        .as_ref()
+        .map(|d| label::label(&features, &rules, &d.labels, &matrix.names));
     let gmm_labels = gmm_assignment.as_ref().map(|a| {
         let mut labelling = label::label(&features, &rules, a, &matrix.names);
         for c in &mut labelling.clusters {
@@ -353,7 +370,8 @@ pub fn conclude(
     let reference = reference_agreement(
         job,
         &features.customer_ids,
-        [&kmeans_assignment, &dbscan.labels],
+        &kmeans_assignment,
+        dbscan.as_ref().map(|d| d.labels.as_slice()),
         gmm_assignment.as_deref(),
     )?;
     clock.lap(
@@ -374,7 +392,7 @@ pub fn conclude(
     warnings.extend(label::flat_groups(&drivers));
     warnings.extend(rules.warnings.iter().cloned());
     warnings.extend(kmeans.warnings.iter().cloned());
-    warnings.extend(dbscan.warnings.iter().cloned());
+    warnings.extend(dbscan.iter().flat_map(|d| d.warnings.iter().cloned()));
     warnings.extend(drift_warnings);
     warnings.extend(discovery_warnings);
     let mut result = RunResult {
@@ -475,7 +493,8 @@ fn fit_mixture(
 fn reference_agreement(
     job: &Job,
     ids: &[String],
-    [kmeans, dbscan]: [&[Option<usize>]; 2],
+    kmeans: &[Option<usize>],
+    dbscan: Option<&[Option<usize>]>,
     gmm: Option<&[Option<usize>]>,
 ) -> Result<Option<ReferenceAgreement>> {
     let Some(map) = load::load_reference(job)? else {
@@ -498,7 +517,7 @@ fn reference_agreement(
     Ok(Some(ReferenceAgreement {
         name,
         kmeans: label::agreement(kmeans, &truth),
-        dbscan: label::agreement(dbscan, &truth),
+        dbscan: dbscan.map(|d| label::agreement(d, &truth)),
         gmm: gmm.map(|g| label::agreement(g, &truth)),
     }))
 }

@@ -17,7 +17,7 @@ use crate::rules::RuleResults;
 pub struct ReferenceAgreement {
     pub name: String,
     pub kmeans: Agreement,
-    pub dbscan: Agreement,
+    pub dbscan: Option<Agreement>,
     pub gmm: Option<Agreement>,
 }
 
@@ -39,13 +39,14 @@ pub struct RunResult {
     pub matrix_rows: Option<Vec<usize>>,
     pub rules: RuleResults,
     pub kmeans: KmeansResult,
-    pub dbscan: DbscanResult,
+    /// DBSCAN, when the job runs it ([`Job::runs_dbscan`]).
+    pub dbscan: Option<DbscanResult>,
     /// The Gaussian mixture, when the job asks for it (`[discovery] gmm = true`).
     pub gmm: Option<GmmResult>,
     pub kmeans_labels: Labelling,
     /// What separates the k-means segments: R² of every clustered feature, largest first.
     pub drivers: Vec<label::Driver>,
-    pub dbscan_labels: Labelling,
+    pub dbscan_labels: Option<Labelling>,
     pub gmm_labels: Option<Labelling>,
     pub reference: Option<ReferenceAgreement>,
     /// Drift from an earlier run's model (or the one named with `--baseline`).
@@ -74,7 +75,7 @@ impl RunResult {
     pub fn primary_labelling(&self) -> &Labelling {
         match self.job.primary {
             Primary::Kmeans => &self.kmeans_labels,
-            Primary::Dbscan => &self.dbscan_labels,
+            Primary::Dbscan => self.dbscan_labels.as_ref().unwrap_or(&self.kmeans_labels),
             Primary::Gmm => self.gmm_labels.as_ref().unwrap_or(&self.kmeans_labels),
         }
     }
@@ -103,13 +104,12 @@ impl RunResult {
                 .iter()
                 .map(|c| label::cluster_name(Some(*c)))
                 .collect(),
+            // A primary DBSCAN or mixture always runs (Job::runs_dbscan, the job checks).
             Primary::Dbscan => self
                 .dbscan
-                .labels
                 .iter()
-                .map(|c| label::cluster_name(*c))
+                .flat_map(|d| d.labels.iter().map(|c| label::cluster_name(*c)))
                 .collect(),
-            // The job check makes sure the mixture ran when it is primary.
             Primary::Gmm => self
                 .gmm
                 .iter()
@@ -137,10 +137,10 @@ impl RunResult {
                     .collect(),
                 labels: model_labels(&run.kmeans_labels),
             },
-            dbscan: SavedDbscan {
-                eps: run.dbscan.eps,
-                min_points: run.dbscan.min_points,
-            },
+            dbscan: run.dbscan.as_ref().map(|d| SavedDbscan {
+                eps: d.eps,
+                min_points: d.min_points,
+            }),
             rfm_cut_points: run.rules.rfm.cuts.clone(),
             baseline: drift_baseline(run),
             gmm: run

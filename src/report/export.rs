@@ -23,12 +23,6 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
     let scores =
         |s: &[Option<u8>]| -> Vec<Option<i32>> { s.iter().map(|v| v.map(i32::from)).collect() };
     let kmeans: Vec<u32> = run.kmeans.labels.iter().map(|&c| c as u32).collect();
-    let dbscan: Vec<Option<u32>> = run
-        .dbscan
-        .labels
-        .iter()
-        .map(|c| c.map(|c| c as u32))
-        .collect();
     let cells: Vec<Option<String>> = (0..n).map(|i| run.rules.rfm.cell(i)).collect();
 
     let segments = run.primary_segments();
@@ -38,16 +32,13 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         Column::new("segment".into(), segments),
         Column::new("segment_name".into(), names),
         Column::new("kmeans_cluster".into(), kmeans),
-        Column::new("dbscan_cluster".into(), dbscan),
-        Column::new(
-            "dbscan_segment".into(),
-            run.dbscan
-                .labels
-                .iter()
-                .map(|c| cluster_name(*c))
-                .collect::<Vec<_>>(),
-        ),
     ];
+    if let Some(d) = &run.dbscan {
+        let clusters: Vec<Option<u32>> = d.labels.iter().map(|c| c.map(|c| c as u32)).collect();
+        let names: Vec<String> = d.labels.iter().map(|c| cluster_name(*c)).collect();
+        columns.push(Column::new("dbscan_cluster".into(), clusters));
+        columns.push(Column::new("dbscan_segment".into(), names));
+    }
     // Scores only for the measures the inputs give: a CRM gets no column that is blank for all.
     let rfm = &run.rules.rfm;
     for (measure, name, values) in [

@@ -158,7 +158,9 @@ pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
         );
     }
 
-    let db = &run.dbscan;
+    let Some(db) = &run.dbscan else {
+        return Ok(out);
+    };
     charts::k_distance(
         dir,
         "k_distance",

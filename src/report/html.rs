@@ -96,7 +96,10 @@ fn top_outliers(run: &RunResult, count: usize) -> Vec<Outlier> {
     let facts = &run.features.facts;
     let flagged = flagged_ids(run);
     let mut noise: Vec<usize> = (0..run.features.len())
-        .filter(|&i| run.dbscan.labels[i].is_none() && !flagged.iter().any(|(f, _)| *f == i))
+        .filter(|&i| {
+            run.dbscan.as_ref().is_some_and(|d| d.labels[i].is_none())
+                && !flagged.iter().any(|(f, _)| *f == i)
+        })
         .collect();
     if run.features.gives("monetary") {
         noise.sort_by(|&a, &b| {
@@ -258,7 +261,7 @@ pub fn write(
         serde_json::json!({
             "name": r.name,
             "kmeans_ari": format!("{:.3}", r.kmeans.ari), "kmeans_nmi": format!("{:.3}", r.kmeans.nmi),
-            "dbscan_ari": format!("{:.3}", r.dbscan.ari),
+            "dbscan_ari": r.dbscan.map(|a| format!("{:.3}", a.ari)),
             "gmm_ari": r.gmm.map(|a| format!("{:.3}", a.ari)),
         })
     });
@@ -277,18 +280,20 @@ pub fn write(
         "k": km.k,
         "k_reason": km.reason,
         "fit_sample": run.fit_sample.map(|s| fit_sample_note(&s)),
-        "outliers": run.dbscan.noise,
         "reference": reference,
         "warnings": run.warnings,
         "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),
         "charts": charts_out,
         "rule_sets": rules_section::rule_sets(run),
         "cut_points": rules_section::cut_points(run),
-        "eps": format!("{:.3}", run.dbscan.eps),
-        "eps_source": if run.dbscan.eps_automatic { "from the knee of the k-distance curve" } else { "set by the job" },
-        "min_points": run.dbscan.min_points,
-        "dbscan_clusters": run.dbscan.clusters,
-        "dbscan_silhouette": fixed_or_dash(run.dbscan.silhouette, 3),
+        "dbscan": run.dbscan.as_ref().map(|d| serde_json::json!({
+            "outliers": d.noise,
+            "eps": format!("{:.3}", d.eps),
+            "eps_source": if d.eps_automatic { "from the knee of the k-distance curve" } else { "set by the job" },
+            "min_points": d.min_points,
+            "clusters": d.clusters,
+            "silhouette": fixed_or_dash(d.silhouette, 3),
+        })),
         "top_outliers": top_outliers(run, 10),
         "k_scores": km.scores.iter().map(|s| serde_json::json!({
             "k": s.k, "chosen": s.k == km.k,

@@ -287,14 +287,16 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
         ));
     }
     log.push_str(&format!(
-        "k-means: k = {} ({})\ndbscan: eps = {:.4}, min_points = {}, clusters = {}, noise = {}\n",
-        run.kmeans.k,
-        run.kmeans.reason,
-        run.dbscan.eps,
-        run.dbscan.min_points,
-        run.dbscan.clusters,
-        run.dbscan.noise
+        "k-means: k = {} ({})\n",
+        run.kmeans.k, run.kmeans.reason
     ));
+    match &run.dbscan {
+        Some(d) => log.push_str(&format!(
+            "dbscan: eps = {:.4}, min_points = {}, clusters = {}, noise = {}\n",
+            d.eps, d.min_points, d.clusters, d.noise
+        )),
+        None => log.push_str("dbscan: not run ([discovery] dbscan = false)\n"),
+    }
     log.push_str("\n[warnings]\n");
     for w in &run.warnings {
         log.push_str(&format!("{w}\n"));

@@ -99,10 +99,16 @@ fn block(summary: RuleSetSummary, crosstab: Option<&CrossTable>) -> RuleSetBlock
             })
             .collect(),
         crosstab: crosstab.map(cross_rows),
-        agreement: format!(
-            "Agreement with the k-means clusters: ARI {:.3}, NMI {:.3}; with DBSCAN: ARI {:.3}, NMI {:.3}.",
-            a.kmeans.ari, a.kmeans.nmi, a.dbscan.ari, a.dbscan.nmi
-        ),
+        agreement: match a.dbscan {
+            Some(d) => format!(
+                "Agreement with the k-means clusters: ARI {:.3}, NMI {:.3}; with DBSCAN: ARI {:.3}, NMI {:.3}.",
+                a.kmeans.ari, a.kmeans.nmi, d.ari, d.nmi
+            ),
+            None => format!(
+                "Agreement with the k-means clusters: ARI {:.3}, NMI {:.3}.",
+                a.kmeans.ari, a.kmeans.nmi
+            ),
+        },
     }
 }
 

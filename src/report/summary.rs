@@ -28,7 +28,8 @@ pub struct Summary<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discovery: Option<DiscoverySummary>,
     pub kmeans: KmeansSummary,
-    pub dbscan: DbscanSummary,
+    /// Null when the job did not run DBSCAN (`[discovery] dbscan`, off by default).
+    pub dbscan: Option<DbscanSummary>,
     /// The Gaussian mixture, when the job fitted one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gmm: Option<GmmSummary>,
@@ -132,7 +133,7 @@ pub struct DbscanSummary {
 pub struct ReferenceSummary {
     pub name: String,
     pub kmeans: Agreement,
-    pub dbscan: Agreement,
+    pub dbscan: Option<Agreement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gmm: Option<Agreement>,
 }
@@ -154,7 +155,7 @@ pub struct RuleSetSummary {
 #[derive(Serialize)]
 pub struct RuleSetAgreement {
     pub kmeans: Agreement,
-    pub dbscan: Agreement,
+    pub dbscan: Option<Agreement>,
 }
 
 #[derive(Serialize)]
@@ -236,7 +237,10 @@ pub fn rule_set_summaries(run: &RunResult) -> Vec<RuleSetSummary> {
             thresholds: set.thresholds.clone(),
             agreement: RuleSetAgreement {
                 kmeans: agreement_with(&run.kmeans_labels, &set.name),
-                dbscan: agreement_with(&run.dbscan_labels, &set.name),
+                dbscan: run
+                    .dbscan_labels
+                    .as_ref()
+                    .map(|l| agreement_with(l, &set.name)),
             },
             segments: set
                 .segments
@@ -302,20 +306,20 @@ pub fn build(run: &RunResult) -> Summary<'_> {
                 })
                 .collect(),
         },
-        dbscan: DbscanSummary {
-            eps: run.dbscan.eps,
-            eps_automatic: run.dbscan.eps_automatic,
-            min_points: run.dbscan.min_points,
-            clusters: run.dbscan.clusters,
-            noise: run.dbscan.noise,
-            sample_size: run.dbscan.sample_size,
-            silhouette: run.dbscan.silhouette,
-        },
+        dbscan: run.dbscan.as_ref().map(|d| DbscanSummary {
+            eps: d.eps,
+            eps_automatic: d.eps_automatic,
+            min_points: d.min_points,
+            clusters: d.clusters,
+            noise: d.noise,
+            sample_size: d.sample_size,
+            silhouette: d.silhouette,
+        }),
         gmm: gmm_summary(run),
         drift: run.drift.as_ref(),
         migrations: run.migrations.as_ref(),
         agreement: run.kmeans_labels.agreement,
-        agreement_dbscan: run.dbscan_labels.agreement,
+        agreement_dbscan: run.dbscan_labels.as_ref().and_then(|l| l.agreement),
         agreement_reference: run.reference.as_ref().map(|r| ReferenceSummary {
             name: r.name.clone(),
             kmeans: r.kmeans,
@@ -326,7 +330,7 @@ pub fn build(run: &RunResult) -> Summary<'_> {
         rule_sets: rule_set_summaries(run),
         skipped_rule_sets: run.rules.skipped.clone(),
         clusters: clusters(&run.kmeans_labels),
-        dbscan_clusters: clusters(&run.dbscan_labels),
+        dbscan_clusters: run.dbscan_labels.as_ref().map_or(Vec::new(), clusters),
         data_quality: run.quality.clone(),
         imputed_cells: run.fit_report.imputed.clone(),
         dropped_features: run

@@ -44,9 +44,15 @@ fn identical_transactions(n: usize) -> String {
     csv
 }
 
+/// The job of these edge cases, with DBSCAN on: what it does with degenerate data is tested too.
 fn write_job(dir: &Path, transactions: &str, extra: &str) -> Job {
     std::fs::write(dir.join("tx.csv"), transactions).unwrap();
-    util::write_job(dir, &client_log_job("edge", extra))
+    let extra = if extra.contains("[discovery]\n") {
+        extra.replace("[discovery]\n", "[discovery]\ndbscan = true\n")
+    } else {
+        format!("{extra}\n[discovery]\ndbscan = true\n")
+    };
+    util::write_job(dir, &client_log_job("edge", &extra))
 }
 
 /// Runs the job and expects success; returns the result and the report folder.
@@ -308,7 +314,7 @@ fn one_feature_clusters_in_one_dimension() {
         .filter(|w| result.kmeans.labels[w[0]] != result.kmeans.labels[w[1]])
         .count();
     assert_eq!(changes, result.kmeans.k - 1, "1-D clusters are intervals");
-    assert_eq!(result.dbscan.labels.len(), 40);
+    assert_eq!(result.dbscan.as_ref().unwrap().labels.len(), 40);
     let json = assert_complete_report(&folder);
     assert_eq!(json["features"], serde_json::json!(["monetary"]));
     let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
@@ -319,6 +325,36 @@ fn one_feature_clusters_in_one_dimension() {
 }
 
 #[test]
+fn dbscan_is_opt_in_and_the_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tx.csv"), varied_transactions(30)).unwrap();
+    let job = util::write_job(dir.path(), &client_log_job("edge", "[discovery]\nk = 3\n"));
+    let (result, folder) = segmenta::run(&job, &options(&dir.path().join("out"))).unwrap();
+    assert!(result.dbscan.is_none() && result.dbscan_labels.is_none());
+    let (_, json) = summary(&folder);
+    assert_eq!(json["dbscan"], serde_json::Value::Null);
+    assert_eq!(json["dbscan_clusters"], serde_json::json!([]));
+    let assignments = std::fs::read_to_string(folder.join("assignments.csv")).unwrap();
+    assert!(!assignments.lines().next().unwrap().contains("dbscan"));
+    assert!(!folder.join("charts/k_distance.png").exists());
+    let html = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(html.contains("DBSCAN was not run") && html.contains("dbscan = true"));
+    // Asking for it by its settings turns it on; saying no to a DBSCAN primary is an error.
+    let job = util::write_job(
+        dir.path(),
+        &client_log_job("edge", "[discovery]\ndbscan_min_points = 4\n"),
+    );
+    assert!(job.runs_dbscan());
+    let text = format!(
+        "primary = \"dbscan\"\n{}",
+        client_log_job("edge", "[discovery]\ndbscan = false\n")
+    );
+    std::fs::write(dir.path().join("job.toml"), text).unwrap();
+    let err = segmenta::job::Job::from_file(&dir.path().join("job.toml")).unwrap_err();
+    assert!(err.to_string().contains("dbscan = false"), "{err}");
+}
+
+#[test]
 fn dbscan_with_every_customer_noise_completes_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (result, folder) = run_ok(
@@ -326,9 +362,10 @@ fn dbscan_with_every_customer_noise_completes_and_says_so() {
         &varied_transactions(20),
         "[discovery]\nk_range = [2, 4]\ndbscan_eps = 0.000001\n",
     );
-    assert_eq!(result.dbscan.clusters, 0);
-    assert_eq!(result.dbscan.noise, 20);
-    assert!(result.dbscan.labels.iter().all(Option::is_none));
+    let dbscan = result.dbscan.as_ref().unwrap();
+    assert_eq!(dbscan.clusters, 0);
+    assert_eq!(dbscan.noise, 20);
+    assert!(dbscan.labels.iter().all(Option::is_none));
     let json = assert_complete_report(&folder);
     assert_eq!(json["dbscan"]["clusters"].as_u64(), Some(0));
     assert_eq!(json["dbscan"]["noise"].as_u64(), Some(20));

@@ -47,7 +47,7 @@ fn data_values_are_escaped_in_the_page_and_neutralised_in_the_csv() {
         dir.path(),
         &client_log_job(
             "escaping",
-            "category = \"category\"\n[discovery]\nk_range = [2, 4]\n",
+            "category = \"category\"\n[discovery]\nk_range = [2, 4]\ndbscan = true\n",
         ),
     );
     let (result, folder) = segmenta::run(&job, &util::options(&dir.path().join("out"))).unwrap();
