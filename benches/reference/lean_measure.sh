@@ -26,10 +26,10 @@ for shape in ${SHAPES:-gen shop}; do
   data="$base/$shape"
   results="$data/results"
   if [ "$shape" = gen ]; then
-    job=lean.toml; log=transactions.csv; columns=()
+    job=lean.toml; log=transactions.csv; columns=(); format="%Y-%m-%dT%H:%M:%S%.f"
     [ -f "$data/$log" ] || timed "$segmenta" generate --customers "$customers" --seed 7 --output "$data" --format csv
   else
-    job=shop_log.toml; log=orders.csv
+    job=shop_log.toml; log=orders.csv; format="%Y-%m-%d %H:%M"
     columns=(--customer-id client_ref --timestamp purchased_at --amount total --category product_line)
     [ -f "$data/$log" ] || timed "$python" "$here/shop_log.py" --customers "$customers" --seed 7 --output "$data"
   fi
@@ -46,7 +46,7 @@ for shape in ${SHAPES:-gen shop}; do
     --features-out "$results/features-lean-pandas.parquet" 2>&1 | tee "$results/lean-pandas.log" >&2
   echo "== $shape: lean polars" >&2
   timed "$python" "$here/lean_polars.py" --transactions "$data/$log" "${columns[@]}" \
-    --out "$results/features-lean-polars.parquet" --timings "$results/lean-polars.json" \
+    --timestamp-format "$format" --out "$results/features-lean-polars.parquet" --timings "$results/lean-polars.json" \
     2>&1 | tee "$results/lean-polars.log" >&2
 
   echo "== $shape: features compared with segmenta's" >&2

@@ -96,7 +96,7 @@ def main() -> None:
             .agg(net=(amount, "sum"), gross=("gross", "sum"), refunded=("refunded", "sum"),
                  first=(ts, "min"))
             .reset_index())
-    bought = days["net"] > 0
+    bought = days["net"].round(6) > 0     # refunds cancelling a day's purchases leave ±1e-17
     hour = days["first"].dt.hour
     days["purchase_day"] = days["day"].where(bought)
     days["bought"] = bought
