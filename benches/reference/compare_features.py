@@ -7,6 +7,10 @@
 
 --segmenta-features: every common column, customer by customer (same customers? both missing
 in the same cells? largest difference; a cell differs when |a - b| > 1e-9 · max(1, |a|)).
+--shared-only (for the lean scripts, which compute a subset of segmenta's features): the python
+table's column names are slugged as segmenta names features ("category_Home & Garden" →
+category_home_garden) and only the columns both tables have are compared; the others are listed.
+--customer-id NAME: the python table's customer id column (default customer_id).
 --assignments/--summary: R, F and M scores recomputed from the Python recency_days, frequency
 and monetary (buyers' quantiles at 1/5 … 4/5, linear interpolation, inclusive upper bounds —
 pandas qcut, as docs/methods.md "RFM scores" says) against segmenta's r_score, f_score, m_score and
@@ -22,8 +26,10 @@ import sys
 import numpy as np
 import pandas as pd
 
+from common import slug
 
-def compare_features(ours: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+
+def compare_features(ours: pd.DataFrame, theirs: pd.DataFrame, shared_only: bool = False) -> bool:
     ok = True
     only_py = ours.index.difference(theirs.index)
     only_seg = theirs.index.difference(ours.index)
@@ -35,11 +41,11 @@ def compare_features(ours: pd.DataFrame, theirs: pd.DataFrame) -> bool:
     missing_cols = [c for c in theirs.columns if c not in ours.columns and not c.startswith("fact_")]
     if missing_cols:
         print(f"segmenta columns the python table lacks: {missing_cols}")
-        ok = False
+        ok &= shared_only
     extra = [c for c in ours.columns if c not in theirs.columns]
     if extra:
         print(f"python columns segmenta lacks: {extra}")
-        ok = False
+        ok &= shared_only
     print(f"{'column':<26}{'equal':>9}{'differ':>8}{'null py':>9}{'null seg':>9}  largest |diff|")
     for c in cols:
         a = ours.loc[common, c].astype(float).to_numpy()
@@ -92,12 +98,19 @@ def main() -> None:
     p.add_argument("--segmenta-features", help="Parquet written by `segmenta features`")
     p.add_argument("--assignments", help="assignments.csv of a segmenta run")
     p.add_argument("--summary", help="summary.json of the same run")
+    p.add_argument("--shared-only", action="store_true",
+                   help="compare only the columns both tables have (names slugged)")
+    p.add_argument("--customer-id", default="customer_id",
+                   help="the python table's customer id column")
     a = p.parse_args()
-    ours = pd.read_parquet(a.python_features).set_index("customer_id").sort_index()
+    ours = pd.read_parquet(a.python_features).set_index(a.customer_id).sort_index()
+    ours.index.name = "customer_id"
+    if a.shared_only:
+        ours.columns = [slug(c) for c in ours.columns]
     ok = True
     if a.segmenta_features:
         theirs = pd.read_parquet(a.segmenta_features).set_index("customer_id").sort_index()
-        ok &= compare_features(ours, theirs)
+        ok &= compare_features(ours, theirs, a.shared_only)
     if a.assignments and a.summary:
         assignments = pd.read_csv(a.assignments, dtype={"customer_id": "str"})
         with open(a.summary) as fh:
