@@ -175,6 +175,22 @@ fn replace_by_two_renames(staging: &Path, target: &Path) -> Result<()> {
 fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     let segmentations = crate::pipeline::invariants::check_segmentations(run)?;
     crate::error::injected_fault()?;
+    // Hashing the input files reads them again (a second per 2 GB): it runs beside the rest.
+    std::thread::scope(|scope| {
+        let fingerprints = scope.spawn(|| {
+            let files = &run.quality.files;
+            files.iter().map(|f| fingerprint(Path::new(f))).collect()
+        });
+        write_outputs(run, dir)?;
+        let fingerprints: Vec<String> = fingerprints
+            .join()
+            .map_err(|_| Error::internal("run.log", "hashing the input files failed"))?;
+        write_run_log(run, segmentations, &fingerprints, &dir.join("run.log"))
+    })
+}
+
+/// Everything but run.log.
+fn write_outputs(run: &RunResult, dir: &Path) -> Result<()> {
     let chart_dir = dir.join("charts");
     std::fs::create_dir_all(&chart_dir).map_err(|e| Error::output(&chart_dir, e))?;
     let charts = figures::draw_charts(run, &chart_dir)?;
@@ -190,8 +206,7 @@ fn write_into(run: &RunResult, dir: &Path) -> Result<()> {
     write_json(&dir.join(crate::layout::MODEL_FILE), &run.saved_model())?;
     export::write(run, dir)?;
     export::write_segments(run, dir)?;
-    html::write(run, dir, &charts, migration.as_ref())?;
-    write_run_log(run, segmentations, &dir.join("run.log"))
+    html::write(run, dir, &charts, migration.as_ref())
 }
 
 pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -232,7 +247,13 @@ fn fingerprint(path: &Path) -> String {
     }
 }
 
-fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<()> {
+/// `fingerprints`: one per input file, in the order of `run.quality.files`.
+fn write_run_log(
+    run: &RunResult,
+    segmentations: usize,
+    fingerprints: &[String],
+    path: &Path,
+) -> Result<()> {
     let mut log = String::new();
     log.push_str(&format!(
         "segmenta {}\njob: {}\nas_of: {}\nseed: {}\n",
@@ -242,11 +263,8 @@ fn write_run_log(run: &RunResult, segmentations: usize, path: &Path) -> Result<(
         run.seed
     ));
     log.push_str("\n[inputs]\n");
-    for file in &run.quality.files {
-        log.push_str(&format!(
-            "file: {file} ({})\n",
-            fingerprint(Path::new(file))
-        ));
+    for (file, fingerprint) in run.quality.files.iter().zip(fingerprints) {
+        log.push_str(&format!("file: {file} ({fingerprint})\n"));
     }
     for (table, rows) in &run.quality.rows_read {
         log.push_str(&format!("rows read: {table} = {rows}\n"));
