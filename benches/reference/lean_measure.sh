@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The lean benchmark at one size, on both data shapes: `segmenta generate --format csv`
 # (transactions.csv, job benches/lean.toml) and shop_log.py (orders.csv, job
-# benches/shop_log.toml). For each shape, one after the other: segmenta `run`, the lean pandas +
+# benches/shop_log.toml). For each shape, one after the other: segmenta `run` of the job (k = 8),
+# segmenta `run` of a copy of it with k = "auto" (k_range's default, 2…10), the lean pandas +
 # scikit-learn notebook and the lean polars aggregation, each with its timings; then segmenta's
 # `features` of the same job, compared column by column with both scripts' features
 # (compare_features.py --shared-only: equal to 1e-9 relative, or the script exits 1).
+# benches/reference/lean_tabulate.py makes the tables of BENCHMARKS.md from the results.
 #
 #   bash benches/reference/lean_measure.sh 100000      # → $SEGMENTA_BENCH_DIR/lean-100000/{gen,shop}/results/
 #
@@ -34,14 +36,25 @@ for shape in ${SHAPES:-gen shop}; do
     [ -f "$data/$log" ] || timed "$python" "$here/shop_log.py" --customers "$customers" --seed 7 --output "$data"
   fi
   mkdir -p "$results"
-  # The job's paths are relative to its folder, so the job goes beside the data.
+  # The job's paths are relative to its folder, so the job goes beside the data; so does its copy
+  # with automatic k (k = "auto" over k_range's default, 2…10).
   cp "$here/../$job" "$data/$job"
+  auto="${job%.toml}-auto.toml"
+  sed 's/^k = 8$/k = "auto"/' "$here/../$job" > "$data/$auto"
+  grep -q '^k = "auto"$' "$data/$auto" || { echo "lean_measure.sh: no 'k = 8' line in $job" >&2; exit 2; }
 
-  echo "== $shape: segmenta run" >&2
+  echo "== $shape: segmenta run (k = 8)" >&2
   rm -rf "$results/reports"
   timed "$segmenta" --verbose run "$data/$job" --output "$results/reports" 2>&1 | tee "$results/segmenta.log" >&2
+  echo "== $shape: segmenta run (automatic k, 2…10)" >&2
+  rm -rf "$results/reports-auto"
+  timed "$segmenta" --verbose run "$data/$auto" --output "$results/reports-auto" 2>&1 | tee "$results/segmenta-auto.log" >&2
   echo "== $shape: lean pandas + scikit-learn" >&2
-  timed "$python" "$here/lean_notebook.py" --transactions "$data/$log" "${columns[@]}" \
+  # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are set on this machine for old OpenBLAS builds; the
+  # OpenBLAS in current numpy wheels runs slower with them (they override its own CPU detection),
+  # so the notebook runs without them — in this command only.
+  timed env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" "$here/lean_notebook.py" \
+    --transactions "$data/$log" "${columns[@]}" \
     --out "$results/assignments-lean-pandas.csv" --timings "$results/lean-pandas.json" \
     --features-out "$results/features-lean-pandas.parquet" 2>&1 | tee "$results/lean-pandas.log" >&2
   echo "== $shape: lean polars" >&2

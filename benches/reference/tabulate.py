@@ -6,7 +6,10 @@
 Reads, per size, <bench-dir>/<size>-parquet/results/: segmenta.log (`segmenta --verbose run`
 with /usr/bin/time's last line), pandas.json (notebook.py) and polars.json (aggregate_polars.py);
 with --criterion-dir, the criterion stage benchmarks' estimates (benches/stages.rs).
-Standard library only, so it runs with the system python3.
+With --no-header, only the sections (under one "## Full job against the heavy notebook"
+heading, the sizes' tables a level down), for benches/scale.sh to put after the lean sections
+of lean_tabulate.py, which writes the file's title and machine lines; --sizes may then be empty
+(the criterion section only). Standard library only, so it runs with the system python3.
 """
 
 from __future__ import annotations
@@ -82,7 +85,8 @@ def verdict(value: float | None, limit: float) -> str:
     return "met" if value <= limit else "**missed**"
 
 
-def targets(n: int, ours: dict, pandas: dict, polars: dict, smaller: tuple | None) -> list[str]:
+def targets(n: int, ours: dict, pandas: dict, polars: dict, smaller: tuple | None,
+            heading: str = "## Targets") -> list[str]:
     """The issue's targets against the largest size measured, each met or missed."""
     ps, qs, st = pandas["steps"], polars["steps"], ours["stages"]
     features = st.get("features")
@@ -92,7 +96,7 @@ def targets(n: int, ours: dict, pandas: dict, polars: dict, smaller: tuple | Non
     fit = ours["restarts"] / ps["kmeans"]["wall_s"] if ours.get("restarts") else None
     inertia = ours["inertia"] / pandas["kmeans"]["inertia"] if ours.get("inertia") else None
     memory = ours["rss_mb"] / pandas["peak_rss_mb"] if ours.get("rss_mb") else None
-    rows = [f"## Targets at {n:,} customers", "",
+    rows = [f"{heading} at {n:,} customers", "",
             "| target | measured | |", "|---|---:|---|",
             f"| whole job ≤ 0.5 of pandas + scikit-learn | {ratio(ours.get('wall'), pandas['total_wall_s'])} | {verdict(whole, 0.5)} |",
             f"| aggregation ≤ 0.3 of pandas | {ratio(features, ps['aggregate']['wall_s'])} | {verdict(agg_pandas, 0.3)} |",
@@ -146,39 +150,54 @@ def criterion(directory: Path | None) -> list[str]:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--bench-dir", type=Path, required=True)
-    p.add_argument("--sizes", type=int, nargs="+", required=True)
-    p.add_argument("--date", required=True)
+    p.add_argument("--sizes", type=int, nargs="*", required=True)
+    p.add_argument("--date", help="the date of the measurement, for the title paragraph")
     p.add_argument("--criterion-dir", type=Path)
+    p.add_argument("--no-header", action="store_true",
+                   help="the sections only, without the title, intro and machine lines")
     a = p.parse_args()
+    if not a.no_header and (not a.sizes or not a.date):
+        p.error("--sizes and --date are needed unless --no-header")
     rows = []
     for n in a.sizes:
         results = a.bench_dir / f"{n}-parquet" / "results"
         rows.append((n, segmenta_run(results),
                      json.loads((results / "pandas.json").read_text()),
                      json.loads((results / "polars.json").read_text())))
-    versions = rows[-1][2]["versions"] | rows[-1][3]["versions"]
-    out = ["# Benchmarks", "",
-           f"Measured {a.date} by `bash benches/scale.sh` (one command: builds segmenta, installs the",
-           "reference's Python packages in a venv outside the repository, generates the data, runs",
-           "segmenta, the pandas + scikit-learn notebook and the polars-Python aggregation one after",
-           "the other at each size, then the criterion stage benchmarks, and writes this file). Single",
-           "runs on a shared machine: a guide with some noise (the same reference step has varied by",
-           "up to a third between runs on this machine), not a promise.", "", *machine(),
-           "- reference: " + ", ".join(f"{k} {v}" for k, v in versions.items()), "",
-           "The job is `benches/scale.toml` on `segmenta generate --seed 7` data (about 25 order",
+    job = ["The job is `benches/scale.toml` on `segmenta generate --seed 7` data (about 25 order",
            "lines per customer): 28 features per customer, 13 clustered; k-means with k = 6 and 10",
            "restarts; silhouette on 5,000 customers; DBSCAN on a sample of 20,000 with eps at the",
            "knee, the other customers joined to their nearest clustered sample customer. The",
            "reference (`benches/reference/notebook.py`) does the same steps the way an analyst",
            "writes them in pandas; segmenta does more in the same run (stability over seeds and",
-           "bootstrap samples, five rule sets, profiles, charts, the HTML report).", "",
-           TARGETS, ""]
+           "bootstrap samples, five rule sets, profiles, charts, the HTML report).", ""]
+    h = "###" if a.no_header else "##"
+    if a.no_header:
+        out = ["## Full job against the heavy notebook (benches/scale.toml)", "",
+               "`benches/reference/measure.sh N` at each size up to 1,000,000 (`benches/scale.sh`",
+               "runs it no further: the heavy pandas notebook peaks near 10 GB per million",
+               "customers, so 3,000,000 would not fit in this machine's 24 GB), Parquet input, one",
+               "after the other: segmenta `run`, the heavy pandas + scikit-learn notebook and the",
+               "polars-Python aggregation.", "", *job,
+               TARGETS, ""] if rows else []
+    else:
+        versions = rows[-1][2]["versions"] | rows[-1][3]["versions"]
+        out = ["# Benchmarks", "",
+               f"Measured {a.date} by `bash benches/scale.sh` (one command: builds segmenta, installs the",
+               "reference's Python packages in a venv outside the repository, generates the data, runs",
+               "segmenta, the pandas + scikit-learn notebook and the polars-Python aggregation one after",
+               "the other at each size, then the criterion stage benchmarks, and writes this file). Single",
+               "runs on a shared machine: a guide with some noise (the same reference step has varied by",
+               "up to a third between runs on this machine), not a promise.", "", *machine(),
+               "- reference: " + ", ".join(f"{k} {v}" for k, v in versions.items()), "", *job,
+               TARGETS, ""]
     for n, ours, pandas, polars in rows:
         ps, qs, st = pandas["steps"], polars["steps"], ours["stages"]
         load_agg = st.get("load", 0) + st.get("features", 0)
         pandas_load_agg = ps["read"]["wall_s"] + ps["aggregate"]["wall_s"]
         polars_load_agg = qs["read"]["wall_s"] + qs["aggregate"]["wall_s"]
-        out += [f"## {n:,} customers, {ours.get('lines', 0):,} order lines",
+        out += [f"{h} {'Heavy notebook: ' if a.no_header else ''}{n:,} customers, "
+                f"{ours.get('lines', 0):,} order lines",
                 "",
                 "| step | segmenta s | pandas + sklearn s | ours ÷ pandas | polars-Python s | ours ÷ polars |",
                 "|---|---:|---:|---:|---:|---:|",
@@ -212,7 +231,12 @@ def main() -> None:
                 f"clusters, {pandas['dbscan']['noise']:,} outliers. segmenta's peak memory after each "
                 "stage: " + ", ".join(f"{s} {mb:,.0f} MB" for s, mb in ours["peak_mb"].items()) + ".",
                 ""] if inertia else [""]
-    out += ["## Growth", "", "Whole-job wall time per customer (linear growth keeps it flat):", "",
+    if not rows:
+        out += criterion(a.criterion_dir)
+        print("\n".join(out).rstrip() + "\n", end="")
+        return
+    out += [f"{h} {'Heavy notebook: growth' if a.no_header else 'Growth'}", "",
+            "Whole-job wall time per customer (linear growth keeps it flat):", "",
             "| customers | segmenta s | µs per customer | pandas + sklearn s | µs per customer |",
             "|---:|---:|---:|---:|---:|"]
     for n, ours, pandas, _ in rows:
@@ -221,7 +245,8 @@ def main() -> None:
     out.append("")
     n, ours, pandas, polars = rows[-1]
     smaller = next(((m, o) for m, o, _, _ in reversed(rows[:-1])), None)
-    out += targets(n, ours, pandas, polars, smaller)
+    out += targets(n, ours, pandas, polars, smaller,
+                   "### Heavy notebook: targets" if a.no_header else "## Targets")
     out += criterion(a.criterion_dir)
     print("\n".join(out).rstrip() + "\n", end="")
 
