@@ -8,6 +8,8 @@ use crate::load::{collect_streamed, TransactionTable};
 
 /// Transaction lines grouped into orders at a time (see [`orders`]).
 const LINES_PER_PART: usize = 8_000_000;
+/// Days a customer-and-day key has room for: every day a timestamp in milliseconds can hold.
+const DAY_KEYS: u64 = 1 << 32;
 
 /// Lines of one order become one order: the lines with the same order id, or, without one, a
 /// customer's lines of one day. Columns: customer, first_millis (the order's earliest line), net,
@@ -37,8 +39,13 @@ pub(super) fn orders(lines: LazyFrame, tx: &TransactionTable) -> Result<DataFram
         );
         keys.extend([col("order_id"), col("order_day")]);
     } else {
-        prepared.push(day().alias("order_day"));
-        keys.push(col("order_day"));
+        // One integer key per customer and day groups much faster than the pair of columns.
+        prepared.push(
+            (col("customer").cast(DataType::UInt64) * lit(DAY_KEYS)
+                + (day() - lit(i64::from(i32::MIN))).cast(DataType::UInt64))
+            .alias("customer_day"),
+        );
+        keys = vec![col("customer_day")];
     }
     let mut aggs = vec![
         amount().sum().alias("net"),
@@ -64,6 +71,17 @@ pub(super) fn orders(lines: LazyFrame, tx: &TransactionTable) -> Result<DataFram
             .with_columns(prepared.clone())
             .group_by(keys.clone())
             .agg(aggs.clone());
+        let plan = if tx.has_order_id {
+            plan
+        } else {
+            plan.select([
+                col("customer_day")
+                    .floor_div(lit(DAY_KEYS))
+                    .cast(DataType::UInt32)
+                    .alias("customer"),
+                all().exclude_cols(["customer_day"]).as_expr(),
+            ])
+        };
         let grouped = collect_streamed(plan).context("grouping transaction lines into orders")?;
         if orders.width() == 0 {
             orders = grouped;
