@@ -30,6 +30,7 @@ pub fn read(job: &Job, input: &FeaturesInput, as_of: NaiveDate) -> Result<Engine
         separator: input.separator.as_deref(),
         encoding: input.encoding.as_deref(),
         columns: Some(&wanted),
+        part_bytes: None,
     };
     let files = read_table(&job.resolve(&input.path), options)?;
     let mut quality = DataQuality::default();

@@ -229,11 +229,40 @@ fn read(
     Ok(files)
 }
 
+/// [`read`] one part at a time (see [`read::for_each_part`]): each part is handed to `each` and
+/// dropped before the next is read.
+fn read_parts(
+    job: &Job,
+    source: &crate::job::Source,
+    table: &str,
+    columns: &[String],
+    tables: &mut Tables,
+    quality: &mut DataQuality,
+    each: &mut dyn FnMut(RawFile, &mut DataQuality) -> Result<()>,
+) -> Result<()> {
+    let Some(path) = source.path.filter(|_| source.query.is_none()) else {
+        for raw in read(job, source, table, Some(columns), tables, quality)? {
+            each(raw, quality)?;
+        }
+        return Ok(());
+    };
+    let options = CsvOptions {
+        columns: Some(columns),
+        ..csv_options(source)
+    };
+    read::for_each_part(&job.resolve(path), options, &mut |raw| {
+        record_files(std::slice::from_ref(&raw), table, quality);
+        each(raw, quality)
+    })
+}
+
 /// Rows read, files and title lines skipped, per file of a table.
 fn record_files(files: &[RawFile], table: &str, quality: &mut DataQuality) {
     for f in files {
         *quality.rows_read.entry(table.to_string()).or_default() += f.frame.height();
-        quality.files.push(f.path.display().to_string());
+        if f.first_row == 0 {
+            quality.files.push(f.path.display().to_string());
+        }
         log::debug!(
             "    {table}: {} — {} rows, {} columns, {} title lines skipped",
             f.path.display(),
@@ -254,6 +283,7 @@ fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
         separator: source.separator,
         encoding: source.encoding,
         columns: None,
+        part_bytes: None,
     }
 }
 
@@ -292,27 +322,45 @@ fn load_transactions(
     let mut frames = Vec::new();
     let mut has_time = true;
     let columns = spec.mapped_columns();
-    for raw in read(job, &spec.source(), TABLE, Some(&columns), tables, quality)? {
-        let times = parse::datetime_column(
-            &raw,
-            &spec.timestamp,
-            spec.timestamp_format.as_deref(),
-            "timestamp_format",
-        )?;
-        has_time &= times.has_time;
-        quality
-            .date_formats
-            .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());
-        let lines = transaction_lines(&raw, spec, times.millis)?;
-        let unusable = unusable_lines(&lines)?;
-        let [no_id, no_time, no_amount] = unusable.rows;
-        let [no_id_micros, no_time_micros] = unusable.micros;
-        quality.drop_rows_with_revenue(TABLE, "blank customer id", no_id, Some(no_id_micros));
-        quality.drop_rows_with_revenue(TABLE, "blank timestamp", no_time, Some(no_time_micros));
-        quality.drop_rows(TABLE, "blank amount", no_amount);
-        let complete = no_id + no_time + no_amount == 0;
-        frames.push(usable_lines(lines, spec, complete)?);
-    }
+    // A file read in parts keeps the date format its first part showed.
+    let mut detected: Option<(std::path::PathBuf, String)> = None;
+    read_parts(
+        job,
+        &spec.source(),
+        TABLE,
+        &columns,
+        tables,
+        quality,
+        &mut |raw, quality| {
+            let format = spec.timestamp_format.clone().or_else(|| {
+                detected
+                    .as_ref()
+                    .filter(|(path, _)| raw.first_row > 0 && *path == raw.path)
+                    .map(|(_, format)| format.clone())
+            });
+            let times = parse::datetime_column(
+                &raw,
+                &spec.timestamp,
+                format.as_deref(),
+                "timestamp_format",
+            )?;
+            detected = Some((raw.path.clone(), times.format.clone()));
+            has_time &= times.has_time;
+            quality
+                .date_formats
+                .insert(format!("{TABLE}.{}", spec.timestamp), times.format.clone());
+            let lines = transaction_lines(&raw, spec, times.millis)?;
+            let unusable = unusable_lines(&lines)?;
+            let [no_id, no_time, no_amount] = unusable.rows;
+            let [no_id_micros, no_time_micros] = unusable.micros;
+            quality.drop_rows_with_revenue(TABLE, "blank customer id", no_id, Some(no_id_micros));
+            quality.drop_rows_with_revenue(TABLE, "blank timestamp", no_time, Some(no_time_micros));
+            quality.drop_rows(TABLE, "blank amount", no_amount);
+            let complete = no_id + no_time + no_amount == 0;
+            frames.push(usable_lines(lines, spec, complete)?);
+            Ok(())
+        },
+    )?;
     let frame = concat_frames(frames, TABLE)?;
     Ok(TransactionTable {
         frame,
@@ -459,7 +507,7 @@ fn money(raw: &RawFile, column: &str, values: Float64Chunked) -> Result<Int64Chu
         .position(|v| v.is_some_and(|v| v.is_nan() || v.abs() > MAX_LINE_AMOUNT))
     {
         let value = values.get(row).unwrap_or(f64::NAN);
-        return Err(crate::error::Error::cell(raw.path.clone(), column.to_string(), row + 1, format!(
+        return Err(crate::error::Error::cell(raw.path.clone(), column.to_string(), raw.first_row + row + 1, format!(
                 "the amount {value:e} is beyond ±{MAX_LINE_AMOUNT:e} per line; an export error (a wrong column, an id or a sentinel such as 99999999999 read as money), not a purchase"
             )));
     }

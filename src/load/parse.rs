@@ -45,7 +45,12 @@ fn as_text(raw: &RawFile, name: &str) -> Result<StringChunked> {
 }
 
 fn cell_error(raw: &RawFile, name: &str, index: usize, message: String) -> Error {
-    Error::cell(raw.path.clone(), name.to_string(), index + 1, message)
+    Error::cell(
+        raw.path.clone(),
+        name.to_string(),
+        raw.first_row + index + 1,
+        message,
+    )
 }
 
 /// Trimmed text; blank cells become None.
@@ -504,6 +509,19 @@ pub(crate) fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_of_a_later_part_is_named_by_its_row_in_the_file() {
+        let frame = df!("amount" => ["1.5", "oops"]).unwrap();
+        let raw = RawFile {
+            path: "t.csv".into(),
+            frame,
+            preamble_lines: 0,
+            first_row: 1000,
+        };
+        let err = numbers(&raw, "amount").unwrap_err().to_string();
+        assert!(err.contains("1002"), "{err}");
+    }
 
     #[test]
     fn reads_export_number_spellings() {

@@ -61,6 +61,7 @@ impl Tables {
             path: PathBuf::from(origin),
             frame,
             preamble_lines: 0,
+            first_row: 0,
         })
     }
 

@@ -233,6 +233,7 @@ fn date_column(cells: &[Option<String>]) -> RawFile {
         path: "dates.csv".into(),
         frame: DataFrame::new_infer_height(vec![column]).expect("frame"),
         preamble_lines: 0,
+        first_row: 0,
     }
 }
 
