@@ -31,6 +31,7 @@ pub fn read(job: &Job, input: &FeaturesInput, as_of: NaiveDate) -> Result<Engine
         encoding: input.encoding.as_deref(),
         columns: Some(&wanted),
         part_bytes: None,
+        numbers: None,
     };
     let files = read_table(&job.resolve(&input.path), options)?;
     let mut quality = DataQuality::default();

@@ -184,6 +184,28 @@ pub struct TransactionsInput {
 
 impl TransactionsInput {
     /// The file columns the job maps.
+    /// The money columns (amount, quantity, unit price, discount) not also mapped as text.
+    pub fn number_columns(&self) -> Vec<String> {
+        let text = [
+            Some(&self.customer_id),
+            Some(&self.timestamp),
+            self.order_id.as_ref(),
+            self.category.as_ref(),
+            self.channel.as_ref(),
+        ];
+        [
+            &self.amount,
+            &self.quantity,
+            &self.unit_price,
+            &self.discount,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|c| !text.contains(&Some(c)))
+        .cloned()
+        .collect()
+    }
+
     pub fn mapped_columns(&self) -> Vec<String> {
         let optional = [
             &self.amount,

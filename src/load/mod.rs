@@ -235,7 +235,7 @@ fn read_parts(
     job: &Job,
     source: &crate::job::Source,
     table: &str,
-    columns: &[String],
+    [columns, numbers]: [&[String]; 2],
     tables: &mut Tables,
     quality: &mut DataQuality,
     each: &mut dyn FnMut(RawFile, &mut DataQuality) -> Result<()>,
@@ -248,6 +248,7 @@ fn read_parts(
     };
     let options = CsvOptions {
         columns: Some(columns),
+        numbers: Some(numbers),
         ..csv_options(source)
     };
     read::for_each_part(&job.resolve(path), options, &mut |raw| {
@@ -284,6 +285,7 @@ fn csv_options<'a>(source: &crate::job::Source<'a>) -> CsvOptions<'a> {
         encoding: source.encoding,
         columns: None,
         part_bytes: None,
+        numbers: None,
     }
 }
 
@@ -324,11 +326,12 @@ fn load_transactions(
     let columns = spec.mapped_columns();
     // A file read in parts keeps the date format its first part showed.
     let mut detected: Option<(std::path::PathBuf, String)> = None;
+    let numbers = spec.number_columns();
     read_parts(
         job,
         &spec.source(),
         TABLE,
-        &columns,
+        [&columns, &numbers],
         tables,
         quality,
         &mut |raw, quality| {

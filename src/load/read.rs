@@ -28,6 +28,9 @@ pub struct CsvOptions<'a> {
     pub columns: Option<&'a [String]>,
     /// The size of the parts a caller takes a large CSV file in ([`for_each_part`]).
     pub part_bytes: Option<usize>,
+    /// Columns polars may read as numbers itself (amounts): when every cell is a plain number
+    /// they need no parsing by us; otherwise the file is read as text and parsed cell by cell.
+    pub numbers: Option<&'a [String]>,
 }
 
 pub fn read_table(spec: &Path, options: CsvOptions) -> Result<Vec<RawFile>> {
@@ -275,13 +278,25 @@ struct CheckedCsv<'a> {
     preamble_lines: usize,
     separator: u8,
     projection: Option<Arc<Vec<usize>>>,
+    numbers: Option<SchemaRef>,
 }
 
 impl CheckedCsv<'_> {
-    /// `bytes` (a header line, then data lines) read by polars, every column as text.
+    /// `bytes` (a header line, then data lines) read by polars: the number columns as numbers
+    /// when every cell reads as one, every other column (else every column) as text.
     fn read(&self, bytes: &[u8]) -> Result<DataFrame> {
+        if let Some(numbers) = &self.numbers {
+            if let Ok(frame) = self.read_with(bytes, Some(numbers.clone())) {
+                return Ok(frame);
+            }
+        }
+        self.read_with(bytes, None)
+    }
+
+    fn read_with(&self, bytes: &[u8], numbers: Option<SchemaRef>) -> Result<DataFrame> {
         CsvReadOptions::default()
             .with_projection(self.projection.clone())
+            .with_schema_overwrite(numbers)
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .with_parse_options(
@@ -354,6 +369,7 @@ fn check_csv<'a>(path: &'a Path, text: &'a str, options: CsvOptions) -> Result<C
         preamble_lines: layout.preamble_lines,
         separator: layout.separator,
         projection: projection(&names, options.columns),
+        numbers: number_schema(&names, options.numbers),
     })
 }
 
@@ -368,6 +384,16 @@ fn projection(header: &[String], columns: Option<&[String]>) -> Option<Arc<Vec<u
     positions.sort_unstable();
     positions.dedup();
     Some(Arc::new(positions))
+}
+
+/// The number columns that are in the header, as Float64.
+fn number_schema(header: &[String], numbers: Option<&[String]>) -> Option<SchemaRef> {
+    let fields: Vec<Field> = numbers?
+        .iter()
+        .filter(|n| header.contains(n))
+        .map(|n| Field::new(n.as_str().into(), DataType::Float64))
+        .collect();
+    (!fields.is_empty()).then(|| Arc::new(Schema::from_iter(fields)))
 }
 
 fn parse_separator(path: &Path, text: &str) -> Result<u8> {
@@ -411,6 +437,34 @@ mod tests {
         })
         .unwrap();
         (seen, frame)
+    }
+
+    #[test]
+    fn amounts_come_as_numbers_only_when_every_cell_is_a_plain_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let numbers = ["amount".to_string()];
+            let options = CsvOptions {
+                numbers: Some(&numbers),
+                ..CsvOptions::default()
+            };
+            let (frame, _) = read_csv(&path, options).unwrap();
+            frame.column("amount").unwrap().dtype().clone()
+        };
+        assert_eq!(
+            read("plain.csv", "id,amount\nA,1.5\nB,\nC,-2\n"),
+            DataType::Float64
+        );
+        assert_eq!(
+            read("comma.csv", "id,amount\nA,\"1,5\"\nB,2\n"),
+            DataType::String
+        );
+        assert_eq!(
+            read("money.csv", "id,amount\nA,$3\nB,2\n"),
+            DataType::String
+        );
     }
 
     #[test]
