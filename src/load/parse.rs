@@ -309,19 +309,12 @@ fn text_datetimes<T: Send>(
     format_key: &str,
     map: impl Fn(NaiveDateTime) -> T + Sync,
 ) -> Result<(Vec<Option<T>>, String)> {
-    let t0 = std::time::Instant::now();
     let cells = as_text(raw, name)?;
     let trimmed = trimmed(&cells);
-    eprintln!(
-        "TT   trimmed {:?} chunks {}",
-        t0.elapsed(),
-        cells.chunks().len()
-    );
     let format = match format {
         Some(f) => f.to_string(),
         None => detect_format(raw, name, &trimmed, format_key)?,
     };
-    eprintln!("TT   detect {:?}", t0.elapsed());
     let reader = DateFormat::new(&format);
     let values = parse_cells(
         raw,
