@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use ndarray::Array2;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{FeatureGroup, FeatureKind, FeatureTable};
@@ -138,6 +139,147 @@ const EXCLUDED: &str = "excluded by the job";
 const ALL_MISSING: &str = "every value is missing";
 
 /// log1p that keeps the sign, so net spend made negative by refunds stays defined.
+/// One column's fit: what it adds to the fit report, and the prepared column or why it was
+/// dropped.
+struct ColumnFit {
+    imputed: Option<usize>,
+    warning: Option<String>,
+    column: std::result::Result<PreparedColumn, DroppedColumn>,
+}
+
+impl ColumnFit {
+    fn dropped(
+        feature: &super::Feature,
+        reason: &str,
+        imputed: Option<usize>,
+        warning: Option<String>,
+    ) -> Self {
+        ColumnFit {
+            imputed,
+            warning,
+            column: Err(DroppedColumn {
+                name: feature.name.clone(),
+                reason: reason.into(),
+            }),
+        }
+    }
+}
+
+fn fit_column(
+    feature: &super::Feature,
+    table: &FeatureTable,
+    options: &FeatureOptions,
+) -> ColumnFit {
+    if options.exclude.contains(&feature.name) {
+        return ColumnFit::dropped(feature, EXCLUDED, None, None);
+    }
+    let present: Vec<f64> = feature.values.iter().flatten().copied().collect();
+    if present.is_empty() {
+        return ColumnFit::dropped(feature, ALL_MISSING, None, None);
+    }
+    let missing = feature.values.len() - present.len();
+    let imputed = (missing > 0).then_some(missing);
+    let observations = feature
+        .trials
+        .as_ref()
+        .and_then(|t| table.feature(&t.feature))
+        .map(|t| t.values.as_slice());
+    let shrink = match shrinkage(feature, observations, options) {
+        Ok(shrink) => shrink,
+        Err(base) => {
+            let warning = format!(
+                "feature '{}' was dropped: its shares vary no more than chance would at these numbers of {} (base rate {:.0} %), so it cannot tell customers apart",
+                feature.name,
+                observations_word(feature.trials.as_ref().map(|t| t.feature.as_str())),
+                100.0 * base
+            );
+            return ColumnFit::dropped(
+                feature,
+                "shares no more varied than chance",
+                imputed,
+                Some(warning),
+            );
+        }
+    };
+    let present: Vec<f64> = match (&shrink, observations) {
+        (Some(s), Some(n)) => feature
+            .values
+            .iter()
+            .zip(n)
+            .filter_map(|(v, n)| Some(s.apply((*v)?, n.unwrap_or(0.0))))
+            .collect(),
+        _ => present,
+    };
+    let present_sorted = sorted(&present);
+    let fill = match feature.impute {
+        Impute::Median => percentile(&present_sorted, 0.5),
+        Impute::Max => present_sorted[present_sorted.len() - 1],
+    };
+    let mut column = PreparedColumn {
+        name: feature.name.clone(),
+        group: feature.group,
+        kind: feature.kind,
+        impute: feature.impute,
+        fill,
+        log1p: feature.kind == FeatureKind::Numeric && options.log1p.contains(&feature.name),
+        clip: None,
+        center: 0.0,
+        scale: 1.0,
+        weight: 1.0,
+        shrink,
+    };
+    let mut values: Vec<f64> = feature
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| column.apply(*v, observations.and_then(|n| n[i])))
+        .collect();
+    if feature.kind != FeatureKind::Indicator {
+        let s = sorted(&values);
+        let bounds = (
+            percentile(&s, options.winsorize[0]),
+            percentile(&s, options.winsorize[1]),
+        );
+        // A sparse share (99 % zeros) would collapse to a constant: leave it unclipped.
+        if bounds.1 > bounds.0 {
+            column.clip = Some(bounds);
+            values
+                .iter_mut()
+                .for_each(|v| *v = v.clamp(bounds.0, bounds.1));
+        }
+    }
+    // A shrunk share keeps the raw shares' scale: were it scaled by its own spread, which
+    // shrinkage narrows where most customers have few orders, a one-order customer's small
+    // step from the base rate would grow back into a full standard deviation.
+    let raw_scale = || {
+        let raw: Vec<f64> = feature.values.iter().map(|v| v.unwrap_or(fill)).collect();
+        center_and_scale(&raw, options.scale).map(|(_, scale)| scale)
+    };
+    let scaled =
+        center_and_scale(&values, options.scale).map(|(center, scale)| match &column.shrink {
+            Some(_) => (center, raw_scale().unwrap_or(scale)),
+            None => (center, scale),
+        });
+    match scaled {
+        Some((center, scale)) => {
+            column.center = center;
+            column.scale = scale;
+            ColumnFit {
+                imputed,
+                warning: None,
+                column: Ok(column),
+            }
+        }
+        None => {
+            let warning = format!(
+                "feature '{}' has the same value for every customer and was dropped",
+                feature.name
+            );
+            ColumnFit::dropped(feature, "zero variance", imputed, Some(warning))
+        }
+    }
+}
+
 fn signed_log1p(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
 }
@@ -155,7 +297,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     v
 }
 
@@ -183,124 +325,21 @@ impl Preparation {
         let mut report = FitReport::default();
         let mut columns = Vec::new();
         let mut dropped = Vec::new();
-        for feature in &table.features {
-            if options.exclude.contains(&feature.name) {
-                dropped.push(DroppedColumn {
-                    name: feature.name.clone(),
-                    reason: EXCLUDED.into(),
-                });
-                continue;
-            }
-            let present: Vec<f64> = feature.values.iter().flatten().copied().collect();
-            if present.is_empty() {
-                dropped.push(DroppedColumn {
-                    name: feature.name.clone(),
-                    reason: ALL_MISSING.into(),
-                });
-                continue;
-            }
-            let missing = feature.values.len() - present.len();
-            if missing > 0 {
+        // Each column is fitted on its own (two sorts of every customer's value): in parallel,
+        // then gathered in the table's order.
+        let fits: Vec<ColumnFit> = table
+            .features
+            .par_iter()
+            .map(|feature| fit_column(feature, table, options))
+            .collect();
+        for (feature, fit) in table.features.iter().zip(fits) {
+            if let Some(missing) = fit.imputed {
                 report.imputed.insert(feature.name.clone(), missing);
             }
-            let observations = feature
-                .trials
-                .as_ref()
-                .and_then(|t| table.feature(&t.feature))
-                .map(|t| t.values.as_slice());
-            let shrink = match shrinkage(feature, observations, options) {
-                Ok(shrink) => shrink,
-                Err(base) => {
-                    report.warnings.push(format!(
-                        "feature '{}' was dropped: its shares vary no more than chance would at these numbers of {} (base rate {:.0} %), so it cannot tell customers apart",
-                        feature.name,
-                        observations_word(feature.trials.as_ref().map(|t| t.feature.as_str())),
-                        100.0 * base
-                    ));
-                    dropped.push(DroppedColumn {
-                        name: feature.name.clone(),
-                        reason: "shares no more varied than chance".into(),
-                    });
-                    continue;
-                }
-            };
-            let present: Vec<f64> = match (&shrink, observations) {
-                (Some(s), Some(n)) => feature
-                    .values
-                    .iter()
-                    .zip(n)
-                    .filter_map(|(v, n)| Some(s.apply((*v)?, n.unwrap_or(0.0))))
-                    .collect(),
-                _ => present,
-            };
-            let present_sorted = sorted(&present);
-            let fill = match feature.impute {
-                Impute::Median => percentile(&present_sorted, 0.5),
-                Impute::Max => present_sorted[present_sorted.len() - 1],
-            };
-            let mut column = PreparedColumn {
-                name: feature.name.clone(),
-                group: feature.group,
-                kind: feature.kind,
-                impute: feature.impute,
-                fill,
-                log1p: feature.kind == FeatureKind::Numeric
-                    && options.log1p.contains(&feature.name),
-                clip: None,
-                center: 0.0,
-                scale: 1.0,
-                weight: 1.0,
-                shrink,
-            };
-            let mut values: Vec<f64> = feature
-                .values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| column.apply(*v, observations.and_then(|n| n[i])))
-                .collect();
-            if feature.kind != FeatureKind::Indicator {
-                let s = sorted(&values);
-                let bounds = (
-                    percentile(&s, options.winsorize[0]),
-                    percentile(&s, options.winsorize[1]),
-                );
-                // A sparse share (99 % zeros) would collapse to a constant: leave it unclipped.
-                if bounds.1 > bounds.0 {
-                    column.clip = Some(bounds);
-                    values
-                        .iter_mut()
-                        .for_each(|v| *v = v.clamp(bounds.0, bounds.1));
-                }
-            }
-            // A shrunk share keeps the raw shares' scale: were it scaled by its own spread, which
-            // shrinkage narrows where most customers have few orders, a one-order customer's small
-            // step from the base rate would grow back into a full standard deviation.
-            let raw_scale = || {
-                let raw: Vec<f64> = feature.values.iter().map(|v| v.unwrap_or(fill)).collect();
-                center_and_scale(&raw, options.scale).map(|(_, scale)| scale)
-            };
-            let scaled = center_and_scale(&values, options.scale).map(|(center, scale)| {
-                match &column.shrink {
-                    Some(_) => (center, raw_scale().unwrap_or(scale)),
-                    None => (center, scale),
-                }
-            });
-            match scaled {
-                Some((center, scale)) => {
-                    column.center = center;
-                    column.scale = scale;
-                    columns.push(column);
-                }
-                None => {
-                    report.warnings.push(format!(
-                        "feature '{}' has the same value for every customer and was dropped",
-                        feature.name
-                    ));
-                    dropped.push(DroppedColumn {
-                        name: feature.name.clone(),
-                        reason: "zero variance".into(),
-                    });
-                }
+            report.warnings.extend(fit.warning);
+            match fit.column {
+                Ok(column) => columns.push(column),
+                Err(column) => dropped.push(column),
             }
         }
         let blocks: BTreeMap<&str, &str> = table
