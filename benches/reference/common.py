@@ -31,6 +31,16 @@ class Stopwatch:
         return round(time.perf_counter() - self.total_start, 3)
 
 
+def add_log_arguments(parser) -> None:
+    """The lean scripts' shared arguments: the transaction log and the names of its columns."""
+    parser.add_argument("--transactions", type=Path, required=True,
+                        help="the transaction log (CSV)")
+    parser.add_argument("--customer-id", default="customer_id")
+    parser.add_argument("--timestamp", default="timestamp")
+    parser.add_argument("--amount", default="amount")
+    parser.add_argument("--category", default="category")
+
+
 def slug(value: str) -> str:
     """src/features/aggregate/ slug: lowercase, runs of non-alphanumerics become one '_'."""
     out = []

@@ -48,7 +48,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import Stopwatch, write_results
+from common import Stopwatch, add_log_arguments, write_results
 
 import numpy as np
 import pandas as pd
@@ -63,11 +63,7 @@ LOG1P = ["recency_days", "frequency", "monetary", "tenure_days"]
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--transactions", type=Path, required=True, help="the transaction log (CSV)")
-    p.add_argument("--customer-id", default="customer_id")
-    p.add_argument("--timestamp", default="timestamp")
-    p.add_argument("--amount", default="amount")
-    p.add_argument("--category", default="category")
+    add_log_arguments(p)
     p.add_argument("--k", type=int, default=8)
     p.add_argument("--n-init", type=int, default=10)
     p.add_argument("--seed", type=int, default=42)

@@ -44,7 +44,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from common import Stopwatch, slug, write_results
+from common import Stopwatch, add_log_arguments, slug, write_results
 
 import polars as pl
 
@@ -52,11 +52,7 @@ import polars as pl
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--transactions", type=Path, required=True, help="the transaction log (CSV)")
-    p.add_argument("--customer-id", default="customer_id")
-    p.add_argument("--timestamp", default="timestamp")
-    p.add_argument("--amount", default="amount")
-    p.add_argument("--category", default="category")
+    add_log_arguments(p)
     p.add_argument("--timestamp-format",
                    help="the timestamp's format for str.to_datetime, e.g. %%Y-%%m-%%d %%H:%%M "
                         "(default: the CSV reader's try_parse_dates)")
