@@ -34,19 +34,12 @@ pub struct CsvOptions<'a> {
 }
 
 pub fn read_table(spec: &Path, options: CsvOptions) -> Result<Vec<RawFile>> {
-    let files = expand(spec)?;
-    files
-        .into_iter()
-        .map(|path| {
-            let (frame, preamble_lines) = read_file(&path, options)?;
-            Ok(RawFile {
-                path,
-                frame,
-                preamble_lines,
-                first_row: 0,
-            })
-        })
-        .collect()
+    let mut files = Vec::new();
+    each_file(spec, options, &mut |file| {
+        files.push(file);
+        Ok(())
+    })?;
+    Ok(files)
 }
 
 /// [`read_table`] one part at a time: a large CSV file comes in blocks of lines (see
@@ -56,25 +49,34 @@ pub fn for_each_part(
     options: CsvOptions,
     each: &mut dyn FnMut(RawFile) -> Result<()>,
 ) -> Result<()> {
+    let part_bytes = options.part_bytes.or(Some(PART_BYTES));
+    each_file(
+        spec,
+        CsvOptions {
+            part_bytes,
+            ..options
+        },
+        each,
+    )
+}
+
+/// Every file of `spec` handed to `each`: a Parquet file whole, a CSV file as `options` says.
+fn each_file(
+    spec: &Path,
+    options: CsvOptions,
+    each: &mut dyn FnMut(RawFile) -> Result<()>,
+) -> Result<()> {
     for path in expand(spec)? {
         if is_parquet(&path) {
-            let (frame, preamble_lines) = read_file(&path, options)?;
+            let frame = read_parquet(&path, options)?;
             each(RawFile {
                 path,
                 frame,
-                preamble_lines,
+                preamble_lines: 0,
                 first_row: 0,
             })?;
         } else {
-            let part_bytes = options.part_bytes.or(Some(PART_BYTES));
-            read_csv_parts(
-                &path,
-                CsvOptions {
-                    part_bytes,
-                    ..options
-                },
-                each,
-            )?;
+            read_csv_parts(&path, options, each)?;
         }
     }
     Ok(())
@@ -125,43 +127,24 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
         .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-fn read_file(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
-    if is_parquet(path) {
-        let file = std::fs::File::open(path)
-            .map_err(|e| input_error(path, format!("cannot open: {e}")))?;
-        let mut reader = ParquetReader::new(file);
-        let schema = reader
-            .schema()
-            .context(format!("{}: not a readable Parquet file", path.display()))?;
-        // When a mapped column is missing, everything is read, so the error lists the file's
-        // columns.
-        if let Some(columns) = options
-            .columns
-            .filter(|cols| cols.iter().all(|c| schema.contains(c.as_str())))
-        {
-            reader = reader.with_columns(Some(columns.to_vec()));
-        }
-        let frame = reader
-            .finish()
-            .context(format!("{}: not a readable Parquet file", path.display()))?;
-        return Ok((frame, 0));
+fn read_parquet(path: &Path, options: CsvOptions) -> Result<DataFrame> {
+    let file =
+        std::fs::File::open(path).map_err(|e| input_error(path, format!("cannot open: {e}")))?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader
+        .schema()
+        .context(format!("{}: not a readable Parquet file", path.display()))?;
+    // When a mapped column is missing, everything is read, so the error lists the file's
+    // columns.
+    if let Some(columns) = options
+        .columns
+        .filter(|cols| cols.iter().all(|c| schema.contains(c.as_str())))
+    {
+        reader = reader.with_columns(Some(columns.to_vec()));
     }
-    read_csv(path, options)
-}
-
-fn read_csv(path: &Path, options: CsvOptions) -> Result<(DataFrame, usize)> {
-    let mut parts = Vec::new();
-    read_csv_parts(path, options, &mut |part| {
-        parts.push(part);
-        Ok(())
-    })?;
-    match <[RawFile; 1]>::try_from(parts) {
-        Ok([whole]) => Ok((whole.frame, whole.preamble_lines)),
-        Err(_) => Err(crate::error::Error::internal(
-            path.display().to_string(),
-            "a file read whole came in parts",
-        )),
-    }
+    reader
+        .finish()
+        .context(format!("{}: not a readable Parquet file", path.display()))
 }
 
 /// Bytes of a CSV file read at once when the caller takes it in parts (unless it says): about
@@ -450,8 +433,8 @@ mod tests {
                 numbers: Some(&numbers),
                 ..CsvOptions::default()
             };
-            let (frame, _) = read_csv(&path, options).unwrap();
-            frame.column("amount").unwrap().dtype().clone()
+            let files = read_table(&path, options).unwrap();
+            files[0].frame.column("amount").unwrap().dtype().clone()
         };
         assert_eq!(
             read("plain.csv", "id,amount\nA,1.5\nB,\nC,-2\n"),
