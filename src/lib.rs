@@ -19,6 +19,7 @@ pub mod generate;
 pub mod job;
 pub mod label;
 pub mod layout;
+pub mod lifetime;
 pub mod load;
 pub mod metrics;
 pub mod model;

@@ -137,6 +137,8 @@ struct Header {
     rules: Option<RuleResults>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     discovery: Option<Discovery>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lifetime: Option<crate::lifetime::Lifetime>,
 }
 
 /// A stage's result in memory: what the stage file holds.
@@ -311,6 +313,7 @@ pub fn write(data: &StageData, path: &Path) -> Result<()> {
         timings: data.timings.clone(),
         rules: None,
         discovery: None,
+        lifetime: data.described.lifetime.clone(),
     };
     let json = header_json(header, data).map_err(|e| Error::output(path, e))?;
     let name = path
@@ -496,6 +499,7 @@ impl StageFile<'_> {
                 as_of: header.as_of,
                 quality,
                 features: table,
+                lifetime: header.lifetime,
             },
             rules,
             discovery,

@@ -4,7 +4,7 @@
 mod aggregate;
 pub mod catalogue;
 pub mod engine_table;
-pub use aggregate::{column_name, slug};
+pub use aggregate::{column_name, order_days, slug, OrderDay};
 mod demographic;
 mod prepare;
 
@@ -263,10 +263,13 @@ pub fn engine_as_of(asked: Option<NaiveDate>, job: &crate::job::Job) -> Result<N
 
 /// The job's feature table and what was read for it: an engine's table (`[inputs.features]`), or
 /// the inputs loaded and aggregated as of `asked` (else the job's date, else the day after the
-/// latest transaction).
+/// latest transaction). With a saved lifetime model its columns are added, computed without
+/// refitting; `clustered` names the columns a saved preparation clusters on.
 pub fn of_job(
     job: &crate::job::Job,
     asked: Option<NaiveDate>,
+    lifetime: Option<&crate::lifetime::SavedLifetime>,
+    clustered: &[String],
 ) -> Result<(FeatureTable, crate::load::DataQuality)> {
     if let Some(input) = &job.inputs.features {
         let read = engine_table::read(job, input, engine_as_of(asked, job)?)?;
@@ -274,7 +277,10 @@ pub fn of_job(
     }
     let inputs = crate::load::load(job)?;
     let as_of = resolve_as_of(asked, job.as_of(), &inputs);
-    let table = for_customers(&inputs, as_of, &job.features)?;
+    let mut table = for_customers(&inputs, as_of, &job.features)?;
+    if let Some(saved) = lifetime {
+        crate::lifetime::apply_saved(&inputs, &mut table, saved, clustered)?;
+    }
     Ok((table, inputs.quality))
 }
 
@@ -302,6 +308,11 @@ pub fn for_customers(
         )));
     }
     Ok(table)
+}
+
+/// The day of the latest transaction, when the inputs have a log.
+pub fn latest_transaction_day(inputs: &Inputs) -> Option<i32> {
+    aggregate::latest_transaction_day(inputs)
 }
 
 /// The as-of date a job uses when none is given: the day after the latest transaction.

@@ -7,6 +7,7 @@
 
 mod auto;
 mod inputs;
+mod lifetime;
 mod options;
 mod suggest;
 
@@ -21,6 +22,7 @@ pub use crate::error::JobError;
 use crate::error::{Error, Result};
 pub use auto::Auto;
 pub use inputs::*;
+pub use lifetime::{LifetimeModel, LifetimeOptions, TimeUnit, LIFETIME_COLUMNS};
 pub use options::*;
 pub use suggest::suggest;
 
@@ -46,6 +48,9 @@ pub struct JobSpec {
     pub rules: RuleOptions,
     #[serde(default)]
     pub discovery: DiscoveryOptions,
+    /// The customer-base model; off when the section is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeOptions>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +187,10 @@ impl JobSpec {
         self.features.validate()?;
         self.rules.validate()?;
         self.discovery.validate()?;
+        if let Some(lifetime) = &self.lifetime {
+            lifetime.validate()?;
+        }
+        lifetime::validate_include(&self.features.include, self.lifetime.as_ref())?;
         if self.primary == Primary::Dbscan && self.discovery.dbscan == Some(false) {
             return Err(JobError::invalid(
                 "",

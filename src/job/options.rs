@@ -49,6 +49,10 @@ pub struct FeatureOptions {
     /// Features computed and profiled but left out of the clustering matrix.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Lifetime-model columns (`p_alive`, `expected_purchases`, …) to cluster on as well; by
+    /// default they are only reported, exported and usable in rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     /// Scale each group so that its total influence is its weight, however many columns it has.
     #[serde(default = "default_true")]
     pub balance_groups: bool,
@@ -75,6 +79,7 @@ impl Default for FeatureOptions {
             weights: BTreeMap::new(),
             top_n: default_top_n(),
             exclude: Vec::new(),
+            include: Vec::new(),
             balance_groups: true,
             peak_months: default_peak_months(),
             shrink_shares: true,

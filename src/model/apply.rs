@@ -105,7 +105,13 @@ pub fn drift_since(model_path: &std::path::Path, table: &FeatureTable) -> Result
 /// The customers of `job`'s data as of `as_of` (else the job's date, else the day after its
 /// latest transaction), assigned with `model`.
 pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<Applied> {
-    let (table, _) = crate::features::of_job(job, as_of)?;
+    let clustered: Vec<String> = model
+        .preparation
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let (table, _) = crate::features::of_job(job, as_of, model.lifetime.as_ref(), &clustered)?;
     let ModelView {
         matrix,
         clusters,

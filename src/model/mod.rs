@@ -38,6 +38,9 @@ pub struct SavedModel {
     /// segmenta saved them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<SavedRules>,
+    /// The lifetime models (BG/NBD, Gamma-Gamma) with their options, when the job fitted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<crate::lifetime::SavedLifetime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

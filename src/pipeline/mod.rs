@@ -20,9 +20,10 @@ use crate::cluster::{
 use crate::compare::Comparison;
 use crate::error::{Error, JobError, Result};
 use crate::features::{FeatureMatrix, FeatureTable, FitReport, Preparation};
-use crate::job::{Job, Primary};
+use crate::job::{Job, LifetimeOptions, Primary};
 use crate::label;
 use crate::layout;
+use crate::lifetime::{self, Lifetime};
 use crate::load::{self, DataQuality};
 use crate::model::{self, DriftSince};
 use crate::rules::{self, RuleResults};
@@ -77,6 +78,8 @@ pub struct Described {
     pub as_of: NaiveDate,
     pub quality: DataQuality,
     pub features: FeatureTable,
+    /// The job's lifetime model, when it has one and the data could support it.
+    pub lifetime: Option<Lifetime>,
 }
 
 /// The cluster stage's result: the fitted preparation and what every method found.
@@ -117,10 +120,17 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
         );
         let mut quality = read.quality;
         quality.expected = Some(read.expected);
+        let mut features = read.table;
+        if job.lifetime.is_some() {
+            features.notes.push(
+                "the lifetime model was not fitted: it needs the transaction log, and [inputs.features] gives per-customer features only".to_string(),
+            );
+        }
         return Ok(Described {
             as_of,
             quality,
-            features: read.table,
+            features,
+            lifetime: None,
         });
     }
     let inputs = load::load(job)?;
@@ -131,7 +141,7 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
     );
     let as_of = crate::features::resolve_as_of(options.as_of, job.as_of(), &inputs);
     let expected = load::ledger::Expected::of_inputs(&inputs, as_of)?;
-    let features = crate::features::for_customers(&inputs, as_of, &job.features)?;
+    let mut features = crate::features::for_customers(&inputs, as_of, &job.features)?;
     invariants::check_features(&expected, &features)?;
     clock.lap(
         "features",
@@ -141,13 +151,45 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
             features.features.len()
         ),
     );
+    let lifetime = match &job.lifetime {
+        Some(options) => fit_lifetime(&inputs, &mut features, options, job, clock)?,
+        None => None,
+    };
     let mut quality = inputs.quality;
     quality.expected = Some(expected);
     Ok(Described {
         as_of,
         quality,
         features,
+        lifetime,
     })
+}
+
+/// Stage lifetime: the job's customer-base model fitted and its columns added to `features`.
+fn fit_lifetime(
+    inputs: &load::Inputs,
+    features: &mut FeatureTable,
+    options: &LifetimeOptions,
+    job: &Job,
+    clock: &mut Stopwatch,
+) -> Result<Option<Lifetime>> {
+    let fitted = lifetime::fit_on(inputs, features, options, &job.features.include)?;
+    if let Some(l) = &fitted {
+        let b = &l.model.bgnbd;
+        clock.lap(
+            "lifetime",
+            format!(
+                "BG/NBD on {} customers: r {:.4}, α {:.4}, a {:.4}, b {:.4} (per {})",
+                l.customers,
+                b.r,
+                b.alpha,
+                b.a,
+                b.b,
+                options.time_unit.name()
+            ),
+        );
+    }
+    Ok(fitted)
 }
 
 /// The job's rules against the preset files, before any data is read; errors name the job file.
@@ -338,6 +380,7 @@ pub fn conclude(
         as_of,
         quality,
         features,
+        lifetime,
     } = described;
     let Discovery {
         seed,
@@ -395,6 +438,7 @@ pub fn conclude(
     warnings.extend(dbscan.iter().flat_map(|d| d.warnings.iter().cloned()));
     warnings.extend(drift_warnings);
     warnings.extend(discovery_warnings);
+    warnings.extend(lifetime.iter().flat_map(|l| l.warnings.iter().cloned()));
     let mut result = RunResult {
         job: job.clone(),
         as_of,
@@ -416,6 +460,7 @@ pub fn conclude(
         gmm_labels,
         reference,
         drift,
+        lifetime,
         migrations: None,
         timings: Vec::new(),
         warnings,

@@ -51,6 +51,8 @@ pub struct RunResult {
     pub reference: Option<ReferenceAgreement>,
     /// Drift from an earlier run's model (or the one named with `--baseline`).
     pub drift: Option<DriftSince>,
+    /// The customer-base model, when the job has `[lifetime]` and the data could support it.
+    pub lifetime: Option<crate::lifetime::Lifetime>,
     /// Who moved since the job's previous run under the output root, when there is one.
     pub migrations: Option<Comparison>,
     /// Seconds per stage, in order.
@@ -152,6 +154,7 @@ impl RunResult {
                     labels: model_labels(l),
                 }),
             rules: (!run.rules.saved.columns.is_empty()).then(|| run.rules.saved.clone()),
+            lifetime: run.lifetime.as_ref().map(|l| l.model.clone()),
         }
     }
 }

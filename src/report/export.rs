@@ -62,7 +62,33 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
     for set in &run.rules.sets {
         columns.push(Column::new(set.column_name().into(), &set.labels));
     }
+    if run.lifetime.is_some() {
+        columns.extend(lifetime_columns(&run.features));
+    }
     DataFrame::new_infer_height(columns).context("building the assignment table")
+}
+
+/// Every customer's lifetime figures: P(alive) and expected purchases to 6 decimals, money to
+/// the cent; blank for a customer the model does not describe (no purchase before as-of).
+fn lifetime_columns(table: &crate::features::FeatureTable) -> Vec<Column> {
+    crate::job::LIFETIME_COLUMNS
+        .iter()
+        .zip([6, 6, 2, 2])
+        .filter_map(|(name, decimals)| {
+            let feature = table
+                .features
+                .iter()
+                .chain(&table.rule_only)
+                .find(|f| f.name == *name)?;
+            let scale = 10f64.powi(decimals);
+            let values: Vec<Option<f64>> = feature
+                .values
+                .iter()
+                .map(|v| v.map(|v| (v * scale).round() / scale))
+                .collect();
+            Some(Column::new((*name).into(), values))
+        })
+        .collect()
 }
 
 /// The Gaussian mixture's columns: the most probable component, its probability, and the

@@ -34,6 +34,8 @@ struct Card {
     revenue_share: Option<String>,
     traits: Vec<String>,
     action: String,
+    /// Median P(alive) and expected purchases, with a lifetime model.
+    lifetime: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +89,7 @@ fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
             .then(|| percent(profile.revenue_share)),
         traits: traits::distinctive(&run.features, profile, &run.kmeans_labels.base, 4),
         action,
+        lifetime: super::lifetime::card_line(run, profile.id),
     }
 }
 
@@ -246,16 +249,13 @@ pub fn write(
     dir: &Path,
     charts: &[ChartFile],
     migration: Option<&ChartFile>,
+    lifetime_charts: &[ChartFile],
 ) -> Result<()> {
-    let mut charts_out = Vec::new();
-    for chart in charts {
-        let bytes = std::fs::read(&chart.png).map_err(|e| Error::output(&chart.png, e))?;
-        charts_out.push(Chart {
-            title: chart.title.clone(),
-            caption: chart.caption.clone(),
-            png: base64::engine::general_purpose::STANDARD.encode(bytes),
-        });
-    }
+    let charts_out = charts.iter().map(embed).collect::<Result<Vec<_>>>()?;
+    let lifetime_charts = lifetime_charts
+        .iter()
+        .map(|c| embed(c).and_then(|c| serde_json::to_value(c).map_err(|e| Error::output(dir, e))))
+        .collect::<Result<Vec<_>>>()?;
     let km = &run.kmeans;
     let reference = run.reference.as_ref().map(|r| {
         serde_json::json!({
@@ -306,6 +306,7 @@ pub fn write(
         "silhouette_sample": km.silhouette_sample,
         "gmm": mixture_section(run),
         "migrations": migrations,
+        "lifetime": super::lifetime::context(run, &lifetime_charts),
         "drift": run.drift.as_ref().map(|d| {
             super::applied::drift_context(&d.drift, &d.cluster_labels, &d.customers_now, &d.notes)
         }),
@@ -320,6 +321,16 @@ pub fn write(
         page.extend(shape);
     }
     render_page(dir, "index.html", TEMPLATE, context)
+}
+
+/// A chart's PNG read back and inlined, so the page is one self-contained file.
+fn embed(chart: &ChartFile) -> Result<Chart> {
+    let bytes = std::fs::read(&chart.png).map_err(|e| Error::output(&chart.png, e))?;
+    Ok(Chart {
+        title: chart.title.clone(),
+        caption: chart.caption.clone(),
+        png: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
 }
 
 /// What the page shows depending on the inputs' shape and what discovery found: the tiles, the

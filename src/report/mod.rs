@@ -9,6 +9,7 @@ mod compared;
 mod export;
 mod figures;
 mod html;
+mod lifetime;
 mod projection;
 mod quality;
 mod rules_section;
@@ -201,12 +202,13 @@ fn write_outputs(run: &RunResult, dir: &Path) -> Result<()> {
         }
         None => None,
     };
+    let lifetime_charts = lifetime::draw(run, &chart_dir)?;
     let summary = summary::build(run);
     write_json(&dir.join("summary.json"), &summary)?;
     write_json(&dir.join(crate::layout::MODEL_FILE), &run.saved_model())?;
     export::write(run, dir)?;
     export::write_segments(run, dir)?;
-    html::write(run, dir, &charts, migration.as_ref())
+    html::write(run, dir, &charts, migration.as_ref(), &lifetime_charts)
 }
 
 pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

@@ -56,6 +56,9 @@ pub struct Summary<'a> {
     pub imputed_cells: BTreeMap<String, usize>,
     pub dropped_features: Vec<String>,
     pub warnings: Vec<String>,
+    /// The customer-base model, when the job has `[lifetime]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<super::lifetime::LifetimeSummary>,
 }
 
 /// Discovery fitted on a sample: the preparation, the metrics, the profiles of prepared values
@@ -340,6 +343,7 @@ pub fn build(run: &RunResult) -> Summary<'_> {
             .map(|d| format!("{} ({})", d.name, d.reason))
             .collect(),
         warnings: run.warnings.clone(),
+        lifetime: super::lifetime::summary(run),
     }
 }
 

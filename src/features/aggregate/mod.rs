@@ -10,6 +10,7 @@
 
 mod engagement;
 mod names;
+mod order_days;
 mod orders;
 mod pre_aggregated;
 mod rfm;
@@ -19,6 +20,7 @@ mod transactions;
 
 pub use engagement::{campaigns, event_recency, events};
 pub use names::{column_name, slug, value_names};
+pub use order_days::{order_days, OrderDay};
 pub use pre_aggregated::pre_aggregated;
 pub(crate) use rfm::purchase_facts;
 pub use transactions::transactions;
