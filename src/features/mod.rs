@@ -263,25 +263,30 @@ pub fn engine_as_of(asked: Option<NaiveDate>, job: &crate::job::Job) -> Result<N
 
 /// The job's feature table and what was read for it: an engine's table (`[inputs.features]`), or
 /// the inputs loaded and aggregated as of `asked` (else the job's date, else the day after the
-/// latest transaction). With a saved lifetime model its columns are added, computed without
-/// refitting; `clustered` names the columns a saved preparation clusters on.
+/// latest transaction).
 pub fn of_job(
     job: &crate::job::Job,
     asked: Option<NaiveDate>,
-    lifetime: Option<&crate::lifetime::SavedLifetime>,
-    clustered: &[String],
 ) -> Result<(FeatureTable, crate::load::DataQuality)> {
+    let (table, quality, _) = of_job_with_inputs(job, asked)?;
+    Ok((table, quality))
+}
+
+/// [`of_job`] with the inputs it read (None for an engine's table), for the stages that read them
+/// further (the lifetime model counts purchase days).
+pub fn of_job_with_inputs(
+    job: &crate::job::Job,
+    asked: Option<NaiveDate>,
+) -> Result<(FeatureTable, crate::load::DataQuality, Option<Inputs>)> {
     if let Some(input) = &job.inputs.features {
         let read = engine_table::read(job, input, engine_as_of(asked, job)?)?;
-        return Ok((read.table, read.quality));
+        return Ok((read.table, read.quality, None));
     }
-    let inputs = crate::load::load(job)?;
+    let mut inputs = crate::load::load(job)?;
     let as_of = resolve_as_of(asked, job.as_of(), &inputs);
-    let mut table = for_customers(&inputs, as_of, &job.features)?;
-    if let Some(saved) = lifetime {
-        crate::lifetime::apply_saved(&inputs, &mut table, saved, clustered)?;
-    }
-    Ok((table, inputs.quality))
+    let table = for_customers(&inputs, as_of, &job.features)?;
+    let quality = std::mem::take(&mut inputs.quality);
+    Ok((table, quality, Some(inputs)))
 }
 
 /// The per-customer feature table every verb starts from; no customer at all is an error.

@@ -23,6 +23,56 @@ pub struct Spend {
     pub mean: f64,
 }
 
+/// A customer's spend with the logarithms a fit needs, taken once.
+#[derive(Debug, Clone, Copy)]
+pub struct PreparedSpend {
+    pub x: f64,
+    pub mean: f64,
+    pub ln_x: f64,
+    pub ln_mean: f64,
+    /// Index of x in [`SpendSummary::frequencies`].
+    pub x_index: u32,
+}
+
+/// The customers Gamma-Gamma is fitted on, prepared for the many evaluations of a fit.
+#[derive(Debug, Clone, Default)]
+pub struct SpendSummary {
+    pub customers: Vec<PreparedSpend>,
+    /// The distinct repeat-purchase counts, ascending.
+    pub frequencies: Vec<f64>,
+}
+
+impl SpendSummary {
+    pub fn of(spend: &[Spend]) -> SpendSummary {
+        let mut frequencies: Vec<f64> = spend.iter().map(|s| s.x).collect();
+        frequencies.sort_by(f64::total_cmp);
+        frequencies.dedup();
+        let index = |x: f64| frequencies.partition_point(|&f| f < x) as u32;
+        let customers = spend
+            .iter()
+            .map(|s| PreparedSpend {
+                x: s.x,
+                mean: s.mean,
+                ln_x: s.x.ln(),
+                ln_mean: s.mean.ln(),
+                x_index: index(s.x),
+            })
+            .collect();
+        SpendSummary {
+            customers,
+            frequencies,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.customers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty()
+    }
+}
+
 impl GammaGamma {
     pub const NAMES: [&'static str; 3] = ["p", "q", "v"];
 
@@ -39,45 +89,45 @@ impl GammaGamma {
     }
 
     /// Σ ln f(m̄ | p, q, γ; x) over the customers, and its gradient in (p, q, γ).
-    pub fn log_likelihood(&self, spend: &[Spend]) -> (f64, [f64; 3]) {
+    pub fn log_likelihood(&self, spend: &SpendSummary) -> (f64, [f64; 3]) {
         use rayon::prelude::*;
+        let GammaGamma { p, q, v } = *self;
+        // Γ and ψ of p·x depend on x alone: once per distinct x.
+        let per_x: Vec<[f64; 3]> = spend
+            .frequencies
+            .iter()
+            .map(|&x| {
+                let px = p * x;
+                [
+                    ln_gamma(px + q) - ln_gamma(px),
+                    digamma(px + q),
+                    digamma(px),
+                ]
+            })
+            .collect();
+        let (ln_gamma_q, digamma_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
         spend
+            .customers
             .par_chunks(4096)
             .map(|chunk| {
                 let mut total = 0.0;
-                let mut gradient = [0.0; 3];
-                for s in chunk {
-                    let (ll, g) = self.customer(s);
-                    total += ll;
-                    for (sum, gi) in gradient.iter_mut().zip(g) {
-                        *sum += gi;
-                    }
+                let mut g = [0.0; 3];
+                for c in chunk {
+                    let [gammas, psi_sum, psi_px] = per_x[c.x_index as usize];
+                    let px = p * c.x;
+                    let ln_total = (c.x * c.mean + v).ln();
+                    total += gammas - ln_gamma_q + q * ln_v + (px - 1.0) * c.ln_mean + px * c.ln_x
+                        - (px + q) * ln_total;
+                    g[0] += c.x * (psi_sum - psi_px + c.ln_mean + c.ln_x - ln_total);
+                    g[1] += psi_sum - digamma_q + ln_v - ln_total;
+                    g[2] += q / v - (px + q) / (c.x * c.mean + v);
                 }
-                (total, gradient)
+                (total, g)
             })
             .reduce(
                 || (0.0, [0.0; 3]),
                 |(a, ga), (b, gb)| (a + b, std::array::from_fn(|i| ga[i] + gb[i])),
             )
-    }
-
-    fn customer(&self, s: &Spend) -> (f64, [f64; 3]) {
-        let GammaGamma { p, q, v } = *self;
-        let (x, m) = (s.x, s.mean);
-        let px = p * x;
-        let total = x * m + v;
-        let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-            + q * v.ln()
-            + (px - 1.0) * m.ln()
-            + px * x.ln()
-            - (px + q) * total.ln();
-        let psi_sum = digamma(px + q);
-        let gradient = [
-            x * (psi_sum - digamma(px) + m.ln() + x.ln() - total.ln()),
-            psi_sum - digamma(q) + v.ln() - total.ln(),
-            q / v - (px + q) / total,
-        ];
-        (ll, gradient)
     }
 
     /// The mean spend of the population, p γ / (q − 1); infinite when q ≤ 1.
@@ -114,6 +164,7 @@ mod tests {
             Spend { x: 4.0, mean: 38.5 },
             Spend { x: 20.0, mean: 9.9 },
         ];
+        let spend = SpendSummary::of(&spend);
         let (_, gradient) = model.log_likelihood(&spend);
         for i in 0..3 {
             let step = 1e-6 * model.to_array()[i];

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 pub use alive_matrix::AliveMatrix;
 pub use backtest::Backtest;
 pub use bgnbd::BgNbd;
-pub use gamma_gamma::{GammaGamma, Spend};
+pub use gamma_gamma::{GammaGamma, Spend, SpendSummary};
 pub use history::Histories;
 pub use optimise::Estimate;
-pub use stage::{apply_saved, fit_on};
+pub use stage::{apply_saved, fit_on, table_of_job};
 pub use summary::Summary;
 
 use crate::features::{Feature, FeatureGroup, FeatureKind, FeatureTable};
@@ -83,25 +83,47 @@ pub fn fit(histories: &Histories, options: &LifetimeOptions) -> Result<Fitted, S
         .filter_map(|i| histories.in_units(i, unit))
         .collect();
     unfit_reason(histories, &triples).map_or(Ok(()), Err)?;
-    let summary = Summary::of(&triples);
-    let bgnbd_fit = fit_bgnbd(&summary)?;
-    let bgnbd = BgNbd::from_array(std::array::from_fn(|i| bgnbd_fit.values[i]));
-    let mut warnings = bgnbd_fit.warnings("BG/NBD");
     let spend: Vec<Spend> = (0..customers)
         .filter_map(|i| histories.spend(i))
         .filter(|s| s.mean > 0.0)
         .collect();
-    let (gamma_gamma, gamma_gamma_fit) = fit_gamma_gamma(&spend, &mut warnings);
+    let models = fit_models(&triples, &spend)?;
     Ok(Fitted {
         model: SavedLifetime {
             options: options.clone(),
-            bgnbd,
-            gamma_gamma,
+            bgnbd: models.bgnbd,
+            gamma_gamma: models.gamma_gamma,
         },
         customers: triples.len(),
-        bgnbd_fit,
-        gamma_gamma_fit,
+        bgnbd_fit: models.bgnbd_fit,
+        gamma_gamma_fit: models.gamma_gamma_fit,
         gamma_gamma_customers: spend.len(),
+        warnings: models.warnings,
+    })
+}
+
+/// Both models fitted, with what the analyst must know about the fits.
+pub struct Models {
+    pub bgnbd: BgNbd,
+    pub bgnbd_fit: Estimate,
+    pub gamma_gamma: Option<GammaGamma>,
+    pub gamma_gamma_fit: Option<Estimate>,
+    pub warnings: Vec<String>,
+}
+
+/// BG/NBD on every customer's (x, tₓ, T) and Gamma-Gamma on the repeat purchases' spend: what
+/// [`fit`] does once the histories are counted (and the benchmark times on a summary table).
+pub fn fit_models(triples: &[(f64, f64, f64)], spend: &[Spend]) -> Result<Models, String> {
+    let summary = Summary::of(triples);
+    let bgnbd_fit = fit_bgnbd(&summary)?;
+    let bgnbd = BgNbd::from_array(std::array::from_fn(|i| bgnbd_fit.values[i]));
+    let mut warnings = bgnbd_warnings(&bgnbd_fit, &bgnbd);
+    let (gamma_gamma, gamma_gamma_fit) = fit_gamma_gamma(spend, &mut warnings);
+    Ok(Models {
+        bgnbd,
+        bgnbd_fit,
+        gamma_gamma,
+        gamma_gamma_fit,
         warnings,
     })
 }
@@ -166,6 +188,23 @@ fn fit_bgnbd(summary: &Summary) -> Result<Estimate, String> {
     .map_err(|e| format!("the lifetime model (BG/NBD) could not be fitted: {e}"))
 }
 
+/// The fit's warnings, with a and b running off together said as what it means: the Beta of the
+/// dropout probability has narrowed to one value, the same for every customer.
+fn bgnbd_warnings(fit: &Estimate, model: &BgNbd) -> Vec<String> {
+    let runaway = fit.runaway();
+    if !(runaway.contains(&"a") && runaway.contains(&"b")) {
+        return fit.warnings("BG/NBD", &[]);
+    }
+    let mut warnings = fit.warnings("BG/NBD", &["a", "b"]);
+    warnings.push(format!(
+        "BG/NBD: a and b grew without bound together (a {:.2e}, b {:.2e}): customers do not differ in how likely they are to stop, which is {} after any purchase for everyone; the figures stand, but there are no standard errors",
+        model.a,
+        model.b,
+        crate::format::percent(model.a / (model.a + model.b))
+    ));
+    warnings
+}
+
 /// Gamma-Gamma on the customers with repeat purchases; None (with a warning) when there are
 /// too few, the fit fails or its population mean is infinite (q ≤ 1).
 fn fit_gamma_gamma(
@@ -180,8 +219,9 @@ fn fit_gamma_gamma(
         return (None, None);
     }
     let mean = spend.iter().map(|s| s.mean).sum::<f64>() / spend.len() as f64;
+    let prepared = SpendSummary::of(spend);
     let likelihood = |p: &[f64]| {
-        let (ll, g) = GammaGamma::from_array([p[0], p[1], p[2]]).log_likelihood(spend);
+        let (ll, g) = GammaGamma::from_array([p[0], p[1], p[2]]).log_likelihood(&prepared);
         (ll, g.to_vec())
     };
     match optimise::maximise(
@@ -191,7 +231,7 @@ fn fit_gamma_gamma(
         spend.len(),
     ) {
         Ok(fit) => {
-            warnings.extend(fit.warnings("Gamma-Gamma"));
+            warnings.extend(fit.warnings("Gamma-Gamma", &[]));
             let model = GammaGamma::from_array(std::array::from_fn(|i| fit.values[i]));
             if model.q <= 1.0 {
                 warnings.push(format!(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Iterations before a fit is declared not converged.
 const MAX_ITERATIONS: u64 = 1_000;
 /// A parameter outside [1/RUNAWAY, RUNAWAY] ran to a bound of its range: the data cannot fix it.
-const RUNAWAY: f64 = 1e5;
+pub const RUNAWAY: f64 = 1e5;
 
 /// A fitted model's parameters with what is known of their precision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,13 +37,16 @@ impl<F: Fn(&[f64]) -> (f64, Vec<f64>) + Sync> Likelihood for F {
     }
 }
 
+/// A point with its cost and gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
 /// The negative mean log-likelihood over log-parameters, as argmin minimises it. The mean keeps
 /// the tolerances the same for ten customers and ten million. The last point's value and
 /// gradient are kept: the line search asks for both at the same point.
 struct Problem<'a, L> {
     likelihood: &'a L,
     scale: f64,
-    last: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: Mutex<Option<Evaluation>>,
 }
 
 impl<L: Likelihood> Problem<'_, L> {
@@ -141,8 +144,19 @@ pub fn maximise<L: Likelihood>(
 }
 
 impl Estimate {
-    /// What the analyst must know about this fit, for the run's warnings.
-    pub fn warnings(&self, model: &str) -> Vec<String> {
+    /// The parameters that ran to a bound of their range.
+    pub fn runaway(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .zip(&self.values)
+            .filter(|(_, v)| !(1.0 / RUNAWAY..=RUNAWAY).contains(*v))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// What the analyst must know about this fit, for the run's warnings; `explained` names
+    /// runaway parameters the caller explains itself (the standard errors go with them).
+    pub fn warnings(&self, model: &str, explained: &[&str]) -> Vec<String> {
         let mut out = Vec::new();
         if !self.converged {
             out.push(format!(
@@ -151,13 +165,13 @@ impl Estimate {
             ));
         }
         for (name, value) in self.names.iter().zip(&self.values) {
-            if !(1.0 / RUNAWAY..=RUNAWAY).contains(value) {
+            if !(1.0 / RUNAWAY..=RUNAWAY).contains(value) && !explained.contains(&name.as_str()) {
                 out.push(format!(
                     "{model}: {name} ran to {value:.3e}, the edge of its range — the data cannot pin it down, so the model's figures rest on the others"
                 ));
             }
         }
-        if self.standard_errors.iter().any(Option::is_none) {
+        if explained.is_empty() && self.standard_errors.iter().any(Option::is_none) {
             out.push(format!(
                 "{model}: the likelihood is flat or not at a maximum there, so standard errors are not available"
             ));
@@ -258,7 +272,7 @@ mod tests {
         assert!((fit.values[1] - sd).abs() < 1e-7);
         let se = fit.standard_errors[0].unwrap();
         assert!((se - sd / n.sqrt()).abs() < 1e-5, "{se}");
-        assert!(fit.warnings("test").is_empty());
+        assert!(fit.warnings("test", &[]).is_empty());
     }
 
     #[test]
@@ -266,7 +280,7 @@ mod tests {
         // ln L = −1/θ rises for ever: θ runs off and the warning says which parameter.
         let likelihood = |p: &[f64]| (-1.0 / p[0], vec![1.0 / (p[0] * p[0])]);
         let fit = maximise(&likelihood, &["theta"], &[1.0], 1).unwrap();
-        let warnings = fit.warnings("toy").join("\n");
+        let warnings = fit.warnings("toy", &[]).join("\n");
         assert!(warnings.contains("theta ran to"), "{warnings}");
     }
 }

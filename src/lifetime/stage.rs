@@ -83,3 +83,21 @@ pub fn apply_saved(
     saved.score(&histories).attach(table, &include);
     Ok(())
 }
+
+/// The feature table of `job` as of `as_of`, with a saved model's columns when there is one: the
+/// table `apply` assigns new customers from.
+pub fn table_of_job(
+    job: &crate::job::Job,
+    as_of: Option<chrono::NaiveDate>,
+    saved: Option<&SavedLifetime>,
+    clustered: &[String],
+) -> Result<FeatureTable> {
+    let (mut table, _, inputs) = crate::features::of_job_with_inputs(job, as_of)?;
+    if let Some(saved) = saved {
+        match &inputs {
+            Some(inputs) => apply_saved(inputs, &mut table, saved, clustered)?,
+            None => table.notes.push(NO_LOG.to_string()),
+        }
+    }
+    Ok(table)
+}

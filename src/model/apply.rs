@@ -39,6 +39,9 @@ pub struct Applied {
     pub drift: Drift,
     /// Things the analyst should know (features missing in the new data, rows ignored).
     pub notes: Vec<String>,
+    /// P(alive), expected purchases, expected order value and CLV from the model's lifetime
+    /// fit, when it has one.
+    pub lifetime: Vec<crate::features::Feature>,
 }
 
 /// A model's view of a feature table: the saved preparation and centroids applied, and the drift
@@ -111,7 +114,7 @@ pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<
         .iter()
         .map(|c| c.name.clone())
         .collect();
-    let (table, _) = crate::features::of_job(job, as_of, model.lifetime.as_ref(), &clustered)?;
+    let table = crate::lifetime::table_of_job(job, as_of, model.lifetime.as_ref(), &clustered)?;
     let ModelView {
         matrix,
         clusters,
@@ -152,7 +155,15 @@ pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<
         }
         None => Vec::new(),
     };
+    let lifetime = table
+        .features
+        .iter()
+        .chain(&table.rule_only)
+        .filter(|f| crate::job::LIFETIME_COLUMNS.contains(&f.name.as_str()))
+        .cloned()
+        .collect();
     Ok(Applied {
+        lifetime,
         job: job.clone(),
         model_job: model.job.clone(),
         model_as_of: model.as_of.clone(),

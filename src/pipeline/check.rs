@@ -27,7 +27,7 @@ pub struct CheckReport {
 
 pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
     super::check_rules(job)?;
-    let (table, quality) = crate::features::of_job(job, options.as_of, None, &[])?;
+    let (table, quality) = crate::features::of_job(job, options.as_of)?;
     let as_of = table.as_of;
     let (preparation, fit_report) = Preparation::fit(&table, &job.features)?;
     let matrix = preparation.transform(&table)?;

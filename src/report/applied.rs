@@ -57,6 +57,7 @@ fn frame(a: &Applied) -> Result<DataFrame> {
     for (column, segments) in &a.rule_sets {
         columns.push(Column::new(column.as_str().into(), segments));
     }
+    columns.extend(super::export::lifetime_columns(a.lifetime.iter()));
     DataFrame::new_infer_height(columns).context("building the applied assignment table")
 }
 

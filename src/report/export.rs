@@ -63,23 +63,24 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         columns.push(Column::new(set.column_name().into(), &set.labels));
     }
     if run.lifetime.is_some() {
-        columns.extend(lifetime_columns(&run.features));
+        let table = &run.features;
+        columns.extend(lifetime_columns(
+            table.features.iter().chain(&table.rule_only),
+        ));
     }
     DataFrame::new_infer_height(columns).context("building the assignment table")
 }
 
 /// Every customer's lifetime figures: P(alive) and expected purchases to 6 decimals, money to
 /// the cent; blank for a customer the model does not describe (no purchase before as-of).
-fn lifetime_columns(table: &crate::features::FeatureTable) -> Vec<Column> {
+pub(crate) fn lifetime_columns<'a>(
+    features: impl Iterator<Item = &'a crate::features::Feature> + Clone,
+) -> Vec<Column> {
     crate::job::LIFETIME_COLUMNS
         .iter()
         .zip([6, 6, 2, 2])
         .filter_map(|(name, decimals)| {
-            let feature = table
-                .features
-                .iter()
-                .chain(&table.rule_only)
-                .find(|f| f.name == *name)?;
+            let feature = features.clone().find(|f| f.name == *name)?;
             let scale = 10f64.powi(decimals);
             let values: Vec<Option<f64>> = feature
                 .values

@@ -219,6 +219,7 @@ fn clusters_vs_rfm(run: &RunResult, cross: &crate::label::CrossTable, dir: &Path
             palette: charts::Palette::Sequential,
             row_axis: "k-means segment".into(),
             col_axis: "Classic RFM group".into(),
+            subtitle: None,
         },
     )
     .map_err(chart_error(dir))
@@ -284,6 +285,7 @@ fn profile_heatmap(km: &Labelling) -> charts::Heatmap {
         palette: charts::Palette::Diverging,
         row_axis: "Segment".into(),
         col_axis: "Feature".into(),
+        subtitle: None,
     }
 }
 

@@ -67,8 +67,8 @@ fn group_figures(
     let clv = column(run, "clv");
     let total_clv: f64 = clv.map_or(0.0, |c| c.iter().flatten().sum());
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for i in 0..run.features.len() {
-        if let (Some(g), Some(_)) = (group_of(i), p_alive[i]) {
+    for (i, p) in p_alive.iter().enumerate() {
+        if let (Some(g), Some(_)) = (group_of(i), p) {
             members[g].push(i);
         }
     }
@@ -246,9 +246,7 @@ fn parameter_rows(l: &Lifetime) -> Vec<serde_json::Value> {
     let unit = l.model.options.time_unit.name();
     let b = &l.model.bgnbd;
     let fit = &l.bgnbd_fit;
-    let se = |i: usize, f: &Estimate| {
-        f.standard_errors[i].map_or("–".to_string(), |s| format!("{}", label_number(s)))
-    };
+    let se = |i: usize, f: &Estimate| f.standard_errors[i].map_or("–".to_string(), label_number);
     let rate = b.r / b.alpha;
     let mut rows = vec![
         serde_json::json!({"name": "r", "value": format!("{:.4}", b.r), "se": se(0, fit),
@@ -510,6 +508,9 @@ fn alive_heatmap(l: &Lifetime) -> charts::Heatmap {
         palette: charts::Palette::Sequential,
         row_axis: "Repeat purchases".into(),
         col_axis: "Days since the last purchase".into(),
+        subtitle: Some(
+            "Darker = more likely still buying; customers in brackets; grey = nobody there".into(),
+        ),
     }
 }
 

@@ -116,7 +116,7 @@ fn leaves_and_formats_stay_below_the_stages() {
     let job: Vec<&String> = graph["job"].iter().collect();
     assert_eq!(job, ["error"], "the job format uses {job:?}");
     for stage in [
-        "load", "features", "rules", "cluster", "label", "model", "compare",
+        "load", "features", "lifetime", "rules", "cluster", "label", "model", "compare",
     ] {
         for later in ["report", "pipeline", "stages"] {
             assert!(

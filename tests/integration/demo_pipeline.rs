@@ -201,11 +201,18 @@ fn demo_writes_a_full_report_recovers_planted_groups_and_is_reproducible() {
     assert!(
         assignments.starts_with("customer_id,segment,segment_name,kmeans_cluster,dbscan_cluster")
     );
-    assert!(assignments
-        .lines()
-        .next()
-        .unwrap()
-        .ends_with(&columns.join(",")));
+    // The rule sets' columns, then the lifetime model's.
+    let lifetime = [
+        "p_alive",
+        "expected_purchases",
+        "expected_order_value",
+        "clv",
+    ];
+    let header = assignments.lines().next().unwrap();
+    assert!(
+        header.ends_with(&format!("{},{}", columns.join(","), lifetime.join(","))),
+        "{header}"
+    );
 
     // segments.csv: one row per k-means segment, sizes adding up, an action for every segment.
     let segments = std::fs::read_to_string(report.join("segments.csv")).unwrap();

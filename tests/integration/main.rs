@@ -22,6 +22,8 @@ mod gmm_matches_sklearn;
 mod hostile_corpus;
 mod killed_runs;
 mod kmeans_matches_sklearn;
+mod lifetime_in_the_run;
+mod lifetime_matches_lifetimes;
 mod messy_inputs;
 mod properties;
 mod readme_job_example;

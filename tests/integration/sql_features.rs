@@ -17,11 +17,13 @@ use crate::util::{self, cli, DemoJob};
 const AS_OF: &str = "2025-10-01";
 
 /// The demo job over the bundled files (absolute paths), as of AS_OF, with its values listed;
-/// a fixed k and no mixture keep the runs short.
+/// a fixed k and no mixture keep the runs short; no lifetime model, which needs the log that an
+/// engine's feature table does not carry.
 fn demo_engine_job() -> DemoJob {
     DemoJob::bundled()
         .fixed_k(6)
         .without_mixture()
+        .without_lifetime()
         .edit("seed = 42", &format!("seed = 42\nas_of = \"{AS_OF}\""))
         .over_bundled_data()
         .with_listed_values()

@@ -173,6 +173,23 @@ impl DemoJob {
         self.edit("gmm = true", "gmm = false")
     }
 
+    /// No lifetime model: a feature table from an engine has no transaction log to fit it on.
+    pub fn without_lifetime(self) -> DemoJob {
+        let start = self
+            .0
+            .find("\n# Who is still a customer")
+            .expect("the [lifetime] block");
+        let end = self.0[start..]
+            .find("horizon_days = 90\n")
+            .expect("its last line")
+            + start;
+        DemoJob(format!(
+            "{}{}",
+            &self.0[..start],
+            &self.0[end + "horizon_days = 90\n".len()..]
+        ))
+    }
+
     /// The bundled data's files by absolute paths, so the job may be written anywhere.
     pub fn over_bundled_data(self) -> DemoJob {
         let files = ["transactions", "customers", "campaigns", "events"]

@@ -37,6 +37,8 @@ pub struct Heatmap {
     pub palette: Palette,
     pub row_axis: String,
     pub col_axis: String,
+    /// How to read the colours, when not the palette's usual sentence.
+    pub subtitle: Option<String>,
 }
 
 /// Cluster × feature profile (diverging) or cluster × segment cross-table (sequential). Long
@@ -204,12 +206,13 @@ impl Figure for HeatFig<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, fx: Fx) -> Res {
         let (m, l) = (self.map, &self.lay);
         let (rows, cols) = (m.row_labels.len(), m.col_labels.len());
-        let subtitle = match m.palette {
-            Palette::Diverging => format!(
+        let subtitle = match (&m.subtitle, m.palette) {
+            (Some(text), _) => text.clone(),
+            (None, Palette::Diverging) => format!(
                 "Blue = below average, red = above average (in standard deviations; colours saturate at ±{DIVERGING_CLAMP})"
             ),
             // The sequential map shows row shares (the cross-table); say how to read a row.
-            Palette::Sequential => {
+            (None, Palette::Sequential) => {
                 "Each row adds up to 100 %: where a segment's customers sit; darker = larger share"
                     .to_string()
             }

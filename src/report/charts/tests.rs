@@ -130,6 +130,7 @@ fn renders_heatmaps() {
         palette: Palette::Diverging,
         row_axis: "Cluster".into(),
         col_axis: "Feature".into(),
+        subtitle: None,
     };
     map.values[1][2] = f64::NAN;
     heatmap(&dir, "profile", &map).unwrap();
@@ -435,6 +436,7 @@ fn absurd_inputs_do_not_panic() {
         palette: Palette::Sequential,
         row_axis: String::new(),
         col_axis: String::new(),
+        subtitle: None,
     };
     heatmap(&dir, "heat", &map).unwrap();
     check(&dir, "heat");
