@@ -55,9 +55,10 @@ for n in "${sizes[@]}"; do
 done
 echo "== criterion stage benchmarks (benches/stages.rs)" >&2
 cargo bench --quiet --profile dev --bench stages >&2
-# The "Where the time goes", "Fit on a sample", "Test suite build and run time" and "Past one
-# machine" sections are measured by hand; they are carried over.
-kept="$(awk '/^## /{keep = ($0 == "## Where the time goes at 1,000,000 customers" || $0 == "## Fit on a sample" || $0 == "## Test suite build and run time" || $0 == "## Past one machine: a feature table of 10 million customers")} keep' BENCHMARKS.md 2>/dev/null || true)"
+# The "Where the time goes", "Fit on a sample", "Lifetime fit against lifetimes" (benches/lifetime.sh),
+# "Test suite build and run time" and "Past one machine" sections are measured apart; they are
+# carried over.
+kept="$(awk '/^## /{keep = ($0 == "## Where the time goes at 1,000,000 customers" || $0 == "## Fit on a sample" || $0 == "## Lifetime fit against lifetimes" || $0 == "## Test suite build and run time" || $0 == "## Past one machine: a feature table of 10 million customers")} keep' BENCHMARKS.md 2>/dev/null || true)"
 {
   python3 benches/reference/lean_tabulate.py --bench-dir "$SEGMENTA_BENCH_DIR" --sizes "${sizes[@]}" \
     --header --date "$(date +%Y-%m-%d)"

@@ -1,8 +1,8 @@
 //! segmenta: automatic customer segmentation.
 //!
-//! The pipeline reads as its stages: [`load`] → [`features`] → [`rules`] → [`cluster`] →
-//! [`label`] → [`report`]; [`pipeline`] wires the first five for a job into a [`RunResult`],
-//! and [`run`] writes its report. Beside the stages: [`job`] (the job file, parsed and
+//! The pipeline reads as its stages: [`load`] → [`features`] → [`lifetime`] → [`rules`] →
+//! [`cluster`] → [`label`] → [`report`]; [`pipeline`] wires all but the report for a job into a
+//! [`RunResult`], and [`run`] writes its report. Beside the stages: [`job`] (the job file, parsed and
 //! checked), [`model`] (the fitted model saved with a run, and applied to new data), [`drift`]
 //! and [`compare`] (one run against an earlier one), [`stages`] (the stages one command at a
 //! time, with Parquet files in between), [`metrics`], [`generate`] (synthetic data), and the leaves [`error`], [`format`] and

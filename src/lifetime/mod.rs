@@ -1,10 +1,11 @@
-//! Stage 3 — lifetime: who is still a customer and what each is worth. The BG/NBD model
-//! ([`bgnbd`]) and the Gamma-Gamma spend model ([`gamma_gamma`]) are fitted by maximum
-//! likelihood ([`optimise`]) on every customer's purchase history in the window ([`history`]),
-//! then give each customer P(alive), the purchases to expect over the horizon, the value of
-//! those purchases and the discounted CLV — columns that rules can use, the assignments export
-//! and, when `[features] include` names them, discovery clusters on. A fitted model is a value
-//! ([`SavedLifetime`]) that `apply` scores new data with, without refitting.
+//! The stage between features and rules — lifetime: who is still a customer and what each is
+//! worth. The BG/NBD model ([`bgnbd`]) and the Gamma-Gamma spend model ([`gamma_gamma`]) are
+//! fitted by maximum likelihood ([`optimise`]) on every customer's purchase history in the
+//! window ([`Histories`]), then give each customer P(alive), the purchases to expect over the
+//! horizon, the value of those purchases and the discounted CLV — columns that rules can use,
+//! the assignments export and, when `[features] include` names them, discovery clusters on. A
+//! fitted model is a value ([`SavedLifetime`]) that `apply` scores new data with, without
+//! refitting.
 
 pub mod alive_matrix;
 pub mod backtest;
@@ -188,20 +189,29 @@ fn fit_bgnbd(summary: &Summary) -> Result<Estimate, String> {
     .map_err(|e| format!("the lifetime model (BG/NBD) could not be fitted: {e}"))
 }
 
-/// The fit's warnings, with a and b running off together said as what it means: the Beta of the
-/// dropout probability has narrowed to one value, the same for every customer.
+/// The fit's warnings, with the two ways the dropout parameters run off said as what they mean:
+/// a and b growing together narrow the Beta of the dropout probability to one value, the same
+/// for every customer; a running to 0 puts it at 0, so nobody is seen to stop.
 fn bgnbd_warnings(fit: &Estimate, model: &BgNbd) -> Vec<String> {
     let runaway = fit.runaway();
-    if !(runaway.contains(&"a") && runaway.contains(&"b")) {
+    let dropout = model.a / (model.a + model.b);
+    let note = if runaway.contains(&"a") && model.a < 1.0 {
+        format!(
+            "BG/NBD: a ran to {:.1e}, so the chance of stopping after a purchase is {dropout:.1e}: in this window the model sees nobody stop, P(alive) is about 1 for everyone and it cannot tell who has left; a longer window before as-of usually helps",
+            model.a
+        )
+    } else if runaway.contains(&"a") && runaway.contains(&"b") {
+        format!(
+            "BG/NBD: a and b grew without bound together (a {:.2e}, b {:.2e}): customers do not differ in how likely they are to stop, which is {} after any purchase for everyone; the figures stand, but there are no standard errors",
+            model.a,
+            model.b,
+            crate::format::percent(dropout)
+        )
+    } else {
         return fit.warnings("BG/NBD", &[]);
-    }
+    };
     let mut warnings = fit.warnings("BG/NBD", &["a", "b"]);
-    warnings.push(format!(
-        "BG/NBD: a and b grew without bound together (a {:.2e}, b {:.2e}): customers do not differ in how likely they are to stop, which is {} after any purchase for everyone; the figures stand, but there are no standard errors",
-        model.a,
-        model.b,
-        crate::format::percent(model.a / (model.a + model.b))
-    ));
+    warnings.push(note);
     warnings
 }
 

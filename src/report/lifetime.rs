@@ -94,7 +94,8 @@ fn group_figures(
         .collect()
 }
 
-/// The k-means segments, the most future value first (CLV, else expected purchases).
+/// The k-means segments with modelled customers, the most future value first (CLV, else
+/// expected purchases).
 pub fn segment_figures(run: &RunResult) -> Vec<GroupFigures> {
     let clusters = &run.kmeans_labels.clusters;
     let groups: Vec<(String, String, Option<usize>)> = clusters
@@ -103,6 +104,7 @@ pub fn segment_figures(run: &RunResult) -> Vec<GroupFigures> {
         .collect();
     let position = |id: usize| clusters.iter().position(|c| c.id == Some(id));
     let mut figures = group_figures(run, &groups, |i| position(run.kmeans.labels[i]));
+    figures.retain(|g| g.customers > 0);
     figures.sort_by(|a, b| {
         let value = |g: &GroupFigures| g.clv.unwrap_or(g.expected_purchases);
         value(b).total_cmp(&value(a))
