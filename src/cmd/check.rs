@@ -73,6 +73,9 @@ fn print_findings(report: &CheckReport) {
     for (title, column, used, defined) in &report.rule_sets {
         println!("  rules    {title} → {column}: {used} of {defined} segments have customers");
     }
+    if let Some(lifetime) = &report.lifetime {
+        println!("  lifetime {lifetime}");
+    }
     for warning in &report.warnings {
         println!("  warning  {warning}");
     }

@@ -25,7 +25,7 @@ pub use bgnbd::BgNbd;
 pub use gamma_gamma::{GammaGamma, Spend, SpendSummary};
 pub use history::Histories;
 pub use optimise::Estimate;
-pub use stage::{apply_saved, fit_on, table_of_job};
+pub use stage::{apply_saved, fit_on, not_fitted, table_of_job};
 pub use summary::Summary;
 
 use crate::features::{Feature, FeatureGroup, FeatureKind, FeatureTable};
@@ -62,6 +62,29 @@ pub struct Lifetime {
     pub alive_matrix: AliveMatrix,
     pub backtest: Option<Backtest>,
     pub warnings: Vec<String>,
+}
+
+impl Lifetime {
+    /// The fitted parameters in one line, for the terminal and `segmenta check`.
+    pub fn headline(&self) -> String {
+        let b = &self.model.bgnbd;
+        let spend = match &self.model.gamma_gamma {
+            Some(g) => format!(
+                "; Gamma-Gamma on {}: p {:.4}, q {:.4}, γ {:.4}",
+                self.gamma_gamma_customers, g.p, g.q, g.v
+            ),
+            None => String::new(),
+        };
+        format!(
+            "BG/NBD on {} customers: r {:.4}, α {:.4}, a {:.4}, b {:.4} (per {}){spend}",
+            self.customers,
+            b.r,
+            b.alpha,
+            b.a,
+            b.b,
+            self.model.options.time_unit.name()
+        )
+    }
 }
 
 /// Every customer's figures; None for a customer the model does not describe.

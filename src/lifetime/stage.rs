@@ -1,7 +1,7 @@
 //! The lifetime stage between features and rules: the job's model fitted on the transaction log
 //! (or a saved one applied) and its columns added to the feature table.
 
-use super::{fit, Histories, Lifetime, SavedLifetime};
+use super::{fit, Histories, Lifetime, SavedLifetime, Scores};
 use crate::error::Result;
 use crate::features::{date_to_day, order_days, FeatureTable, OrderDay};
 use crate::job::{LifetimeOptions, LIFETIME_COLUMNS};
@@ -46,20 +46,35 @@ pub fn fit_on(
     include: &[String],
 ) -> Result<Option<Lifetime>> {
     let Some(orders) = orders(inputs, table, true)? else {
-        table.notes.push(NO_LOG.to_string());
+        not_fitted(table, NO_LOG.to_string(), include);
         return Ok(None);
     };
     let histories = Histories::of(&orders.window, table.len(), date_to_day(table.as_of));
     let fitted = match fit(&histories, options) {
         Ok(fitted) => fitted,
         Err(note) => {
-            table.notes.push(note);
+            not_fitted(table, note, include);
             return Ok(None);
         }
     };
     let (lifetime, scores) = fitted.conclude(&histories, &orders.after, orders.last_day);
     scores.attach(table, include);
     Ok(Some(lifetime))
+}
+
+/// The note of a model that could not be fitted, and its columns blank for every customer: the
+/// job's rules that read them then match nobody, with a warning, instead of failing the run.
+pub fn not_fitted(table: &mut FeatureTable, note: String, include: &[String]) {
+    table.notes.push(note);
+    let blank = vec![None; table.len()];
+    Scores {
+        p_alive: blank.clone(),
+        expected_purchases: blank.clone(),
+        expected_order_value: blank.clone(),
+        clv: blank,
+        failed: 0,
+    }
+    .attach(table, include);
 }
 
 /// A saved model's figures for the customers of `inputs`, as of `table.as_of`, without refitting;

@@ -1,5 +1,5 @@
-//! `segmenta check`: the job file and every input read, mapped and aggregated, and every rule
-//! evaluated — everything that can fail on bad input — without clustering or writing a report.
+//! `segmenta check`: the job file and every input read, mapped and aggregated, the lifetime model
+//! fitted, and every rule evaluated — everything that can fail on bad input — without clustering or writing a report.
 
 use chrono::NaiveDate;
 
@@ -22,13 +22,18 @@ pub struct CheckReport {
     pub clustered: Vec<String>,
     /// (title, assignment column, segments with at least one customer, segments defined).
     pub rule_sets: Vec<(String, String, usize, usize)>,
+    /// The lifetime model in one line, when the job has one and it was fitted.
+    pub lifetime: Option<String>,
     pub warnings: Vec<String>,
 }
 
 pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
-    super::check_rules(job)?;
-    let (table, quality) = crate::features::of_job(job, options.as_of)?;
-    let as_of = table.as_of;
+    // The stages up to rules as a run has them (the lifetime model too: rules may read its
+    // columns), printing nothing.
+    let described = super::describe(job, options, &mut super::Stopwatch::new(true))?;
+    let lifetime = described.lifetime.as_ref().map(|l| l.headline());
+    let lifetime_warnings = described.lifetime.map(|l| l.warnings).unwrap_or_default();
+    let (table, quality, as_of) = (described.features, described.quality, described.as_of);
     let (preparation, fit_report) = Preparation::fit(&table, &job.features)?;
     let matrix = preparation.transform(&table)?;
     let rule_results = rules::apply(&table, &job.rules, job.base_dir())?;
@@ -55,6 +60,7 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         .iter()
         .chain(&fit_report.warnings)
         .chain(&rule_results.warnings)
+        .chain(&lifetime_warnings)
         .cloned()
         .collect();
     Ok(CheckReport {
@@ -65,6 +71,7 @@ pub fn check(job: &Job, options: &RunOptions) -> Result<CheckReport> {
         features: table.features.len(),
         clustered: matrix.names,
         rule_sets,
+        lifetime,
         warnings,
     })
 }

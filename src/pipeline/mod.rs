@@ -122,10 +122,13 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
         quality.expected = Some(read.expected);
         let mut features = read.table;
         if job.lifetime.is_some() {
-            features.notes.push(
+            lifetime::not_fitted(
+                &mut features,
                 "the lifetime model was not fitted: it needs the transaction log, and [inputs.features] gives per-customer features only".to_string(),
+                &job.features.include,
             );
         }
+        clock.skip("lifetime");
         return Ok(Described {
             as_of,
             quality,
@@ -153,7 +156,10 @@ pub fn describe(job: &Job, options: &RunOptions, clock: &mut Stopwatch) -> Resul
     );
     let lifetime = match &job.lifetime {
         Some(options) => fit_lifetime(&inputs, &mut features, options, job, clock)?,
-        None => None,
+        None => {
+            clock.skip("lifetime");
+            None
+        }
     };
     let mut quality = inputs.quality;
     quality.expected = Some(expected);
@@ -174,21 +180,11 @@ fn fit_lifetime(
     clock: &mut Stopwatch,
 ) -> Result<Option<Lifetime>> {
     let fitted = lifetime::fit_on(inputs, features, options, &job.features.include)?;
-    if let Some(l) = &fitted {
-        let b = &l.model.bgnbd;
-        clock.lap(
-            "lifetime",
-            format!(
-                "BG/NBD on {} customers: r {:.4}, α {:.4}, a {:.4}, b {:.4} (per {})",
-                l.customers,
-                b.r,
-                b.alpha,
-                b.a,
-                b.b,
-                options.time_unit.name()
-            ),
-        );
-    }
+    let Some(l) = &fitted else {
+        clock.skip("lifetime");
+        return Ok(None);
+    };
+    clock.lap("lifetime", l.headline());
     Ok(fitted)
 }
 

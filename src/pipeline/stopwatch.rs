@@ -7,8 +7,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The stages in run order, so the spinner can name the one that starts when one ends.
-const STAGES: [&str; 9] = [
-    "load", "features", "rules", "prepare", "k-means", "dbscan", "gmm", "label", "compare",
+const STAGES: [&str; 10] = [
+    "load", "features", "lifetime", "rules", "prepare", "k-means", "dbscan", "gmm", "label",
+    "compare",
 ];
 
 /// Times the stages, logs each one's figures, and shows a spinner naming the running stage on
@@ -57,6 +58,17 @@ impl Stopwatch {
         &self.timings
     }
 
+    /// The spinner moves on past `stage`, which this job does not run (or has just run).
+    pub(super) fn skip(&mut self, stage: &str) {
+        if let Some(next) = STAGES
+            .iter()
+            .position(|s| *s == stage)
+            .and_then(|i| STAGES.get(i + 1))
+        {
+            self.spinner.set_message(*next);
+        }
+    }
+
     pub(super) fn lap(&mut self, stage: &str, detail: String) {
         let seconds = self.start.elapsed().as_secs_f64();
         let line = match peak_memory_mb() {
@@ -66,13 +78,7 @@ impl Stopwatch {
             None => format!("  {stage:<10} {seconds:>7.2} s  {detail}"),
         };
         self.spinner.suspend(|| log::info!("{line}"));
-        if let Some(next) = STAGES
-            .iter()
-            .position(|s| *s == stage)
-            .and_then(|i| STAGES.get(i + 1))
-        {
-            self.spinner.set_message(*next);
-        }
+        self.skip(stage);
         self.timings.push((stage.to_string(), seconds));
         self.start = Instant::now();
     }

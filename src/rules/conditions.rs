@@ -89,7 +89,9 @@ pub fn parse(condition: &Condition, columns: &[&str]) -> Result<Expr> {
         if !columns.contains(&name.as_str()) {
             let at = word_position(condition.when, &name);
             let suggestion = crate::job::suggest(&name, columns);
-            let hint = if suggestion.is_empty() {
+            let hint = if crate::job::LIFETIME_COLUMNS.contains(&name.as_str()) {
+                " (a column of the lifetime model: add a [lifetime] section with model = \"bgnbd\" to the job)".to_string()
+            } else if suggestion.is_empty() {
                 format!(" (to compare with a text value, put it in single quotes: '{name}')")
             } else {
                 suggestion

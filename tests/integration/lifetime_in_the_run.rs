@@ -120,6 +120,15 @@ fn the_figures_reach_the_assignments_rules_summary_model_and_report() {
         .collect();
     assert!(clv.windows(2).all(|w| w[0] >= w[1]), "{clv:?}");
 
+    // `check` fits the model too, so rules over its columns are checked, and says what it found.
+    let out = util::cli(dir.path(), ["check", "job.toml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("lifetime BG/NBD on 40 customers"),
+        "{}",
+        out.stdout
+    );
+
     let model = std::fs::read_to_string(report.join("model.json")).unwrap();
     let model: serde_json::Value = serde_json::from_str(&model).unwrap();
     assert_eq!(model["lifetime"]["bgnbd"]["r"], lifetime["bgnbd"]["r"]);
@@ -239,9 +248,13 @@ fn data_that_cannot_support_the_model_is_skipped_with_a_reason() {
     let one_customer = "client,when,value\nK1,2024-01-05,10\nK1,2024-02-05,12\nK1,2024-04-05,9\n";
     assert!(skipped_note(one_customer).contains("at least 10 customers"));
 
-    // The rest of the run goes on, and the report says why the section is empty.
+    // The rest of the run goes on, rules over the model's columns match nobody, and the report
+    // says why the section is empty.
     let dir = util::workdir(&[]);
-    let report = run(dir.path(), &once, LIFETIME);
+    let rule = "[[rules.custom]]\nname = \"Gone\"\nwhen = \"p_alive < 0.3\"\n";
+    let report = run(dir.path(), &once, &format!("{rule}{LIFETIME}"));
+    let segments = assignment_column(&report, "custom_segment");
+    assert!(segments.iter().all(|(_, s)| s != "Gone"), "{segments:?}");
     let s = summary(&report);
     assert!(s["lifetime"]["skipped"]
         .as_str()

@@ -44,6 +44,7 @@ pub fn query(model: &SavedModel, path: &Path, source: &Source, dialect: Dialect)
             ),
         )
     })?;
+    refuse_lifetime_columns(model, rules).map_err(|message| Error::file(path, message))?;
     let columns: BTreeSet<String> = source
         .columns
         .clone()
@@ -59,6 +60,39 @@ pub fn query(model: &SavedModel, path: &Path, source: &Source, dialect: Dialect)
     writer
         .query(source.table)
         .map_err(|message| Error::file(path, message))
+}
+
+/// The lifetime model's columns come from the transaction log and the fitted BG/NBD, which no
+/// engine's feature table carries: a model that clusters or rules on them is scored by `apply`.
+fn refuse_lifetime_columns(
+    model: &SavedModel,
+    rules: &crate::rules::SavedRules,
+) -> std::result::Result<(), String> {
+    let words = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut used: BTreeSet<String> = model
+        .preparation
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    for rule in rules.sets.iter().flat_map(|s| &s.rules) {
+        used.extend(words(&rule.when));
+    }
+    let lifetime: Vec<&str> = crate::job::LIFETIME_COLUMNS
+        .into_iter()
+        .filter(|c| used.contains(*c))
+        .collect();
+    if lifetime.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the model uses {}, from the lifetime model, which an engine's feature table does not have (it needs the transaction log and the fitted BG/NBD): assign these customers with `segmenta apply`, or fit the model without clustering or rules on those columns",
+        lifetime.join(", ")
+    ))
 }
 
 struct Writer<'a> {
