@@ -1,14 +1,16 @@
 //! The report's "Who is still a customer" section, its charts and summary.json's `lifetime`:
 //! the fitted parameters in words, P(alive), expected purchases and CLV per segment and per
-//! lifecycle stage, the P(alive) matrix and, with purchases after as-of, the backtest.
+//! lifecycle stage, the P(alive) matrix and, with purchases after as-of, the backtest (its charts
+//! in [`figures`]).
+
+mod figures;
+
+pub use figures::draw;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
-use super::{charts, ChartFile};
-use crate::error::Result;
 use crate::format::{count, label_number, money, percent};
 use crate::lifetime::{Backtest, Estimate, Lifetime};
 use crate::RunResult;
@@ -369,185 +371,4 @@ pub fn card_line(run: &RunResult, cluster: Option<usize>) -> Option<String> {
         label_number(g.expected_purchases),
         l.model.options.horizon_days
     ))
-}
-
-fn chart_error(dir: &Path) -> impl Fn(charts::ChartError) -> crate::Error + '_ {
-    move |e| crate::Error::output(dir, e)
-}
-
-/// The section's charts: P(alive), expected purchases and CLV per segment, the P(alive) matrix
-/// and, with a backtest, the tracking chart and the purchases per calibration frequency.
-pub fn draw(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
-    let Some(l) = &run.lifetime else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    let mut add = |stem: &str, title: &str, caption: String| {
-        out.push(ChartFile {
-            title: title.to_string(),
-            caption,
-            png: dir.join(format!("{stem}.png")),
-        });
-    };
-    charts::distributions(dir, "lifetime_segments", &per_segment(run)).map_err(chart_error(dir))?;
-    add(
-        "lifetime_segments",
-        "P(alive) and future value per segment",
-        format!(
-            "Box plots over each k-means segment's customers (5th, 25th, 50th, 75th and 95th percentile): the probability that the customer is still buying, the purchases expected in the next {} days{}.",
-            l.model.options.horizon_days,
-            if l.model.gamma_gamma.is_some() { " and their discounted value (CLV)" } else { "" }
-        ),
-    );
-    charts::heatmap(dir, "p_alive_matrix", &alive_heatmap(l)).map_err(chart_error(dir))?;
-    add(
-        "p_alive_matrix",
-        "P(alive) by frequency and recency",
-        "Mean P(alive) of the customers with each number of repeat purchases and days since their last purchase (customers in brackets). A customer who bought often and then stopped is the first the model gives up on; one who bought once is never written off by BG/NBD, which has nobody drop out before a repeat purchase.".into(),
-    );
-    if let Some(b) = &l.backtest {
-        charts::actual_vs_predicted(dir, "lifetime_tracking", &tracking(b))
-            .map_err(chart_error(dir))?;
-        add(
-            "lifetime_tracking",
-            "Backtest: repeat purchases after as-of",
-            format!(
-                "Cumulative repeat purchases (transaction days) of the {} modelled customers in each week after as-of, as they happened and as the model fitted before as-of predicted them. At the end ({} days): {} actual, {} predicted ({}).",
-                count(l.customers),
-                b.holdout_days,
-                label_number(*b.actual.last().unwrap_or(&0.0)),
-                label_number(*b.predicted.last().unwrap_or(&0.0)),
-                b.final_error().map_or("no purchases to compare".into(), |e| format!("{} error", signed_percent(e)))
-            ),
-        );
-        charts::actual_vs_predicted(dir, "lifetime_by_frequency", &by_frequency(b))
-            .map_err(chart_error(dir))?;
-        add(
-            "lifetime_by_frequency",
-            "Backtest: purchases by repeat purchases before as-of",
-            format!("Mean purchases per customer in the {} days after as-of, for customers grouped by how many repeat purchases they made before it: what happened and what the model expected for them (the BG/NBD paper's conditional expectations).", b.holdout_days),
-        );
-    }
-    Ok(out)
-}
-
-fn per_segment(run: &RunResult) -> charts::Distributions {
-    let km = &run.kmeans_labels;
-    let panel = |name: &str, title: &str, axis: &str, log: bool| {
-        let values = column(run, name).unwrap_or(&[]);
-        charts::DistributionPanel {
-            title: title.into(),
-            axis: axis.into(),
-            log,
-            boxes: km
-                .clusters
-                .iter()
-                .map(|c| {
-                    charts::BoxStats::of(
-                        run.kmeans
-                            .labels
-                            .iter()
-                            .zip(values)
-                            .filter(|(label, _)| Some(**label) == c.id)
-                            .filter_map(|(_, v)| *v),
-                    )
-                })
-                .collect(),
-        }
-    };
-    let mut panels = vec![
-        panel("p_alive", "P(alive)", "Probability still buying", false),
-        panel(
-            "expected_purchases",
-            "Expected purchases",
-            "Purchases",
-            true,
-        ),
-    ];
-    if run
-        .lifetime
-        .as_ref()
-        .is_some_and(|l| l.model.gamma_gamma.is_some())
-    {
-        panels.push(panel("clv", "CLV", "Discounted value", true));
-    }
-    charts::Distributions {
-        title: "Who is still a customer, per segment".into(),
-        rows: km
-            .clusters
-            .iter()
-            .map(|c| charts::DistributionRow {
-                name: c.display_name(),
-                color_index: c.id,
-            })
-            .collect(),
-        panels,
-    }
-}
-
-fn alive_heatmap(l: &Lifetime) -> charts::Heatmap {
-    let m = &l.alive_matrix;
-    charts::Heatmap {
-        title: "Mean P(alive) by repeat purchases and days since the last purchase".into(),
-        row_labels: m.frequency_labels.clone(),
-        col_labels: m.recency_labels.clone(),
-        values: m
-            .mean_p_alive
-            .iter()
-            .map(|row| row.iter().map(|p| p.unwrap_or(f64::NAN)).collect())
-            .collect(),
-        cell_text: m
-            .mean_p_alive
-            .iter()
-            .zip(&m.customers)
-            .map(|(row, n)| {
-                row.iter()
-                    .zip(n)
-                    .map(|(p, n)| p.map_or(String::new(), |p| format!("{p:.2} ({})", count(*n))))
-                    .collect()
-            })
-            .collect(),
-        palette: charts::Palette::Sequential,
-        row_axis: "Repeat purchases".into(),
-        col_axis: "Days since the last purchase".into(),
-        subtitle: Some(
-            "Darker = more likely still buying; customers in brackets; grey = nobody there".into(),
-        ),
-    }
-}
-
-fn tracking(b: &Backtest) -> charts::ActualVsPredicted {
-    charts::ActualVsPredicted {
-        title: "Repeat purchases after as-of: actual and predicted".into(),
-        subtitle: format!(
-            "Cumulative, week by week; error at the end {}",
-            b.final_error().map_or("–".into(), signed_percent)
-        ),
-        x_axis: "Days after as-of".into(),
-        y_axis: "Cumulative repeat purchases".into(),
-        x: b.periods.iter().map(|&d| f64::from(d)).collect(),
-        x_labels: None,
-        actual: b.actual.clone(),
-        predicted: b.predicted.clone(),
-        actual_name: "Actual".into(),
-        predicted_name: "Predicted by BG/NBD".into(),
-    }
-}
-
-fn by_frequency(b: &Backtest) -> charts::ActualVsPredicted {
-    charts::ActualVsPredicted {
-        title: "Purchases after as-of by repeat purchases before it".into(),
-        subtitle: format!(
-            "Mean per customer over the {} days after as-of",
-            b.holdout_days
-        ),
-        x_axis: "Repeat purchases before as-of".into(),
-        y_axis: "Purchases per customer after as-of".into(),
-        x: (0..b.by_frequency.len()).map(|i| i as f64).collect(),
-        x_labels: Some(b.by_frequency.iter().map(|r| r.frequency.clone()).collect()),
-        actual: b.by_frequency.iter().map(|r| r.actual).collect(),
-        predicted: b.by_frequency.iter().map(|r| r.predicted).collect(),
-        actual_name: "Actual".into(),
-        predicted_name: "Expected by BG/NBD".into(),
-    }
 }
