@@ -37,6 +37,14 @@ pub fn draw(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
             if l.model.gamma_gamma.is_some() { " and their discounted value (CLV)" } else { "" }
         ),
     );
+    if let Some(stages) = per_stage(run) {
+        charts::distributions(dir, "lifetime_stages", &stages).map_err(chart_error(dir))?;
+        add(
+            "lifetime_stages",
+            "P(alive) and future value per rule stage",
+            "The same box plots over the customers of each rule stage: a stage set by days of silence holds customers the model still counts as buying (those who buy rarely anyway) and customers it has given up on.".into(),
+        );
+    }
     charts::heatmap(dir, "p_alive_matrix", &alive_heatmap(l)).map_err(chart_error(dir))?;
     add(
         "p_alive_matrix",
@@ -69,27 +77,28 @@ pub fn draw(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     Ok(out)
 }
 
-fn per_segment(run: &RunResult) -> charts::Distributions {
-    let km = &run.kmeans_labels;
+/// Box plots of P(alive), expected purchases and (with the spend model) CLV over the groups
+/// `group_of` puts customers in (an index into `rows`).
+fn distributions(
+    run: &RunResult,
+    title: &str,
+    rows: Vec<charts::DistributionRow>,
+    group_of: &dyn Fn(usize) -> Option<usize>,
+) -> charts::Distributions {
     let panel = |name: &str, title: &str, axis: &str, log: bool| {
-        let values = column(run, name).unwrap_or(&[]);
+        let mut members: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
+        for (i, value) in column(run, name).unwrap_or(&[]).iter().enumerate() {
+            if let (Some(g), Some(v)) = (group_of(i), value) {
+                members[g].push(*v);
+            }
+        }
         charts::DistributionPanel {
             title: title.into(),
             axis: axis.into(),
             log,
-            boxes: km
-                .clusters
-                .iter()
-                .map(|c| {
-                    charts::BoxStats::of(
-                        run.kmeans
-                            .labels
-                            .iter()
-                            .zip(values)
-                            .filter(|(label, _)| Some(**label) == c.id)
-                            .filter_map(|(_, v)| *v),
-                    )
-                })
+            boxes: members
+                .into_iter()
+                .map(|m| charts::BoxStats::of(m.into_iter()))
                 .collect(),
         }
     };
@@ -110,17 +119,47 @@ fn per_segment(run: &RunResult) -> charts::Distributions {
         panels.push(panel("clv", "CLV", "Discounted value", true));
     }
     charts::Distributions {
-        title: "Who is still a customer, per segment".into(),
-        rows: km
-            .clusters
-            .iter()
-            .map(|c| charts::DistributionRow {
-                name: c.display_name(),
-                color_index: c.id,
-            })
-            .collect(),
+        title: title.into(),
+        rows,
         panels,
     }
+}
+
+fn per_segment(run: &RunResult) -> charts::Distributions {
+    let clusters = &run.kmeans_labels.clusters;
+    let rows = clusters
+        .iter()
+        .map(|c| charts::DistributionRow {
+            name: c.display_name(),
+            color_index: c.id,
+        })
+        .collect();
+    let position = |i: usize| {
+        clusters
+            .iter()
+            .position(|c| c.id == Some(run.kmeans.labels[i]))
+    };
+    distributions(run, "Who is still a customer, per segment", rows, &position)
+}
+
+/// The same per rule stage, for the stages with modelled customers; None without the rule set.
+fn per_stage(run: &RunResult) -> Option<charts::Distributions> {
+    let (title, stages) = super::stage_figures(run)?;
+    let set = super::stage_set(run)?;
+    let rows = stages
+        .iter()
+        .map(|g| charts::DistributionRow {
+            name: g.segment.clone(),
+            color_index: None,
+        })
+        .collect();
+    let position = |i: usize| stages.iter().position(|g| g.segment == set.labels[i]);
+    Some(distributions(
+        run,
+        &format!("Who is still a customer: {title}"),
+        rows,
+        &position,
+    ))
 }
 
 fn alive_heatmap(l: &Lifetime) -> charts::Heatmap {

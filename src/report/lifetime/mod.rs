@@ -114,12 +114,17 @@ pub fn segment_figures(run: &RunResult) -> Vec<GroupFigures> {
     figures
 }
 
+/// The rule set the model is set against: the lifecycle stages, else the classic RFM groups.
+fn stage_set(run: &RunResult) -> Option<&crate::rules::RuleSet> {
+    ["lifecycle", "classic-rfm"]
+        .iter()
+        .find_map(|name| run.rules.sets.iter().find(|s| s.name == *name))
+}
+
 /// The lifecycle stages (else the classic RFM groups): where "Pre-churn" customers the model
 /// still thinks active show.
 pub fn stage_figures(run: &RunResult) -> Option<(String, Vec<GroupFigures>)> {
-    let set = ["lifecycle", "classic-rfm"]
-        .iter()
-        .find_map(|name| run.rules.sets.iter().find(|s| s.name == *name))?;
+    let set = stage_set(run)?;
     let groups: Vec<(String, String, Option<usize>)> = set
         .segments
         .iter()
