@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::special::{digamma, ln_gamma, ln_hyp2f1};
+use super::summary::add_in_order;
 use super::summary::Summary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -83,7 +84,7 @@ impl BgNbd {
             .iter()
             .map(|&x| self.per_frequency(x))
             .collect();
-        summary
+        let partials = summary
             .histories
             .par_chunks(4096)
             .map(|chunk| {
@@ -98,10 +99,8 @@ impl BgNbd {
                 }
                 (total, gradient)
             })
-            .reduce(
-                || (0.0, [0.0; 4]),
-                |(a, ga), (b, gb)| (a + b, std::array::from_fn(|i| ga[i] + gb[i])),
-            )
+            .collect::<Vec<_>>();
+        add_in_order(&partials)
     }
 
     /// One history's ln L: ln[(α + T)^−(r+x) + δ(x>0) a/(b+x−1) (α + tₓ)^−(r+x)] plus the
@@ -203,6 +202,28 @@ mod tests {
                 gradient[i]
             );
         }
+    }
+
+    #[test]
+    fn the_likelihood_is_the_same_bits_on_any_number_of_threads() {
+        // Enough histories for many chunks, so threads would add them in different groupings.
+        let triples: Vec<(f64, f64, f64)> = (0..50_000)
+            .map(|i| {
+                let t = 1.0 + f64::from(i % 997) / 10.0;
+                (f64::from(i % 13), t * f64::from(i % 7) / 7.0, t)
+            })
+            .collect();
+        let summary = Summary::of(&triples);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| PAPER.log_likelihood(&summary))
+        };
+        let (one, four) = (on(1), on(4));
+        assert_eq!(one.0.to_bits(), four.0.to_bits());
+        assert_eq!(one.1.map(f64::to_bits), four.1.map(f64::to_bits));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::special::{digamma, ln_gamma};
+use super::summary::add_in_order;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GammaGamma {
@@ -106,7 +107,7 @@ impl GammaGamma {
             })
             .collect();
         let (ln_gamma_q, digamma_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
-        spend
+        let partials = spend
             .customers
             .par_chunks(4096)
             .map(|chunk| {
@@ -124,10 +125,8 @@ impl GammaGamma {
                 }
                 (total, g)
             })
-            .reduce(
-                || (0.0, [0.0; 3]),
-                |(a, ga), (b, gb)| (a + b, std::array::from_fn(|i| ga[i] + gb[i])),
-            )
+            .collect::<Vec<_>>();
+        add_in_order(&partials)
     }
 
     /// The mean spend of the population, p γ / (q − 1); infinite when q ≤ 1.

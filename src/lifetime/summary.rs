@@ -57,3 +57,14 @@ impl Summary {
         }
     }
 }
+
+/// The chunks' (log-likelihood, gradient) added up in chunk order: the same sums in the same
+/// order whichever thread computed which chunk, so a fit — and every figure from it — is the same
+/// on every run.
+pub fn add_in_order<const N: usize>(partials: &[(f64, [f64; N])]) -> (f64, [f64; N]) {
+    partials
+        .iter()
+        .fold((0.0, [0.0; N]), |(total, gradient), (ll, g)| {
+            (total + ll, std::array::from_fn(|i| gradient[i] + g[i]))
+        })
+}
