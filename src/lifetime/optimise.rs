@@ -171,6 +171,19 @@ impl Estimate {
                 ));
             }
         }
+        for ((name, value), se) in self
+            .names
+            .iter()
+            .zip(&self.values)
+            .zip(&self.standard_errors)
+        {
+            let explained = explained.contains(&name.as_str());
+            if let Some(se) = se.filter(|se| !explained && *se > value.abs()) {
+                out.push(format!(
+                    "{model}: {name} is poorly determined ({value:.4} with a standard error of {se:.4}): the data says little about it, so read the figures that rest on it loosely"
+                ));
+            }
+        }
         if explained.is_empty() && self.standard_errors.iter().any(Option::is_none) {
             out.push(format!(
                 "{model}: the likelihood is flat or not at a maximum there, so standard errors are not available"
@@ -273,6 +286,27 @@ mod tests {
         let se = fit.standard_errors[0].unwrap();
         assert!((se - sd / n.sqrt()).abs() < 1e-5, "{se}");
         assert!(fit.warnings("test", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_parameter_the_data_barely_fixes_is_named() {
+        // Three observations whose mean (0.23) is well inside its standard error (1.06).
+        let data = [-2.0, 0.2, 2.5];
+        let n = data.len() as f64;
+        let likelihood = |p: &[f64]| {
+            let (mu, sigma) = (p[0], p[1]);
+            let ss: f64 = data.iter().map(|x| (x - mu).powi(2)).sum();
+            let sum: f64 = data.iter().map(|x| x - mu).sum();
+            let ll = -n * sigma.ln() - ss / (2.0 * sigma * sigma);
+            (
+                ll,
+                vec![sum / (sigma * sigma), -n / sigma + ss / sigma.powi(3)],
+            )
+        };
+        let fit = maximise(&likelihood, &["mu", "sigma"], &[1.0, 1.0], data.len()).unwrap();
+        let warnings = fit.warnings("toy", &[]).join("\n");
+        assert!(warnings.contains("mu is poorly determined"), "{warnings}");
+        assert!(!warnings.contains("sigma is poorly"), "{warnings}");
     }
 
     #[test]
