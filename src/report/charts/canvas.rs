@@ -1,13 +1,16 @@
 //! The canvas: its default size and padding, the title block every chart starts with, the
-//! message of a chart without data and filled rectangles.
+//! message of a chart without data, filled rectangles and the axes' house style.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::colours::MUTED;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+
+use super::colours::{AXIS, GRID, INK, MUTED};
 use super::error::{ChartError, Res};
-use super::text::{ellipsize, put, Fx, Txt, SUBTITLE, TITLE};
+use super::text::{ellipsize, font, put, Fx, Txt, SUBTITLE, TITLE};
 
 pub(super) const PAD: i32 = 48;
 pub(super) const W: u32 = 1600;
@@ -62,4 +65,23 @@ pub(super) fn rect<DB: DrawingBackend>(
 ) -> Res {
     area.draw(&Rectangle::new([(x0, y0), (x1, y1)], color.filled()))?;
     Ok(())
+}
+
+/// The axes every cartesian chart shares: tick labels and axis titles in ink at the given sizes,
+/// grid lines at the labelled ticks only, grey axis lines.
+pub(super) fn house_axes<'m, 'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    tick: f64,
+    axis_title: f64,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.label_style(font(tick, false).color(&INK))
+        .axis_desc_style(font(axis_title, false).color(&INK))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(AXIS)
 }

@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{header, no_data, H, PAD, W};
-use super::colours::{ACCENT, AXIS, GRID, INK, LINE, MUTED};
+use super::canvas::{header, house_axes, no_data, H, PAD, W};
+use super::colours::{ACCENT, LINE, MUTED};
 use super::error::Res;
 use super::render::{render, Figure};
 use super::scales::{axis_fmt, quantile, usable};
-use super::text::{font, put, text_width, Fx, Txt, AXIS_TITLE, LABEL, TICK};
+use super::text::{put, text_width, Fx, Txt, AXIS_TITLE, LABEL, TICK};
 use crate::format::{grouped, label_number, ordinal};
 
 /// Sorted distances to the k-th nearest neighbour (y) against rank (x), with the knee point and
@@ -128,21 +128,20 @@ impl Figure for KDistFig<'_> {
             .x_label_area_size(88)
             .y_label_area_size(110)
             .build_cartesian_2d(0.0..x_max, full_min..y_max)?;
-        chart
-            .configure_mesh()
-            .x_labels(8)
-            .y_labels(8)
-            .x_label_formatter(&axis_fmt(0.0, x_max, 8))
-            .y_label_formatter(&axis_fmt(full_min, y_max, 8))
-            .y_label_offset(fx.text_shift(TICK, VPos::Center))
-            .x_desc("Points sorted by distance")
-            .y_desc(format!("Distance to {kth} nearest neighbour"))
-            .label_style(font(TICK, false).color(&INK))
-            .axis_desc_style(font(AXIS_TITLE, false).color(&INK))
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(AXIS)
-            .draw()?;
+        house_axes(
+            chart
+                .configure_mesh()
+                .x_labels(8)
+                .y_labels(8)
+                .x_label_formatter(&axis_fmt(0.0, x_max, 8))
+                .y_label_formatter(&axis_fmt(full_min, y_max, 8))
+                .y_label_offset(fx.text_shift(TICK, VPos::Center))
+                .x_desc("Points sorted by distance")
+                .y_desc(format!("Distance to {kth} nearest neighbour")),
+            TICK,
+            AXIS_TITLE,
+        )
+        .draw()?;
 
         chart.draw_series(AreaSeries::new(
             line.iter().copied(),

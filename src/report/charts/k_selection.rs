@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{header, no_data, H, PAD, W};
-use super::colours::{ACCENT, AXIS, GRID, INK, LINE};
+use super::canvas::{header, house_axes, no_data, H, PAD, W};
+use super::colours::{ACCENT, LINE};
 use super::error::Res;
 use super::render::{render, Figure};
 use super::scales::{axis_fmt, usable};
-use super::text::{font, put, text_width, Fx, Txt, AXIS_TITLE, PANEL_TITLE, TICK};
+use super::text::{put, text_width, Fx, Txt, AXIS_TITLE, PANEL_TITLE, TICK};
 
 /// Scores per candidate k for [`k_selection`]: one panel per score, the chosen k marked in each.
 #[derive(Debug, Clone)]
@@ -137,28 +137,27 @@ fn metric_panel<DB: DrawingBackend>(
         .x_label_area_size(66)
         .y_label_area_size(104)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_labels(((kmax - kmin) as usize + 2).min(30))
-        .y_labels(5)
-        // Only whole k are meaningful.
-        .x_label_formatter(&|v| {
-            if (v - v.round()).abs() < 1e-6 {
-                format!("{}", v.round() as i64)
-            } else {
-                String::new()
-            }
-        })
-        .y_label_formatter(&axis_fmt(y0, y1, 5))
-        .y_label_offset(fx.text_shift(TICK - 2.0, VPos::Center))
-        .x_desc("Number of clusters (k)")
-        .y_desc(&m.axis)
-        .label_style(font(TICK - 2.0, false).color(&INK))
-        .axis_desc_style(font(AXIS_TITLE - 3.0, false).color(&INK))
-        .bold_line_style(GRID)
-        .light_line_style(TRANSPARENT)
-        .axis_style(AXIS)
-        .draw()?;
+    house_axes(
+        chart
+            .configure_mesh()
+            .x_labels(((kmax - kmin) as usize + 2).min(30))
+            .y_labels(5)
+            // Only whole k are meaningful.
+            .x_label_formatter(&|v| {
+                if (v - v.round()).abs() < 1e-6 {
+                    format!("{}", v.round() as i64)
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&axis_fmt(y0, y1, 5))
+            .y_label_offset(fx.text_shift(TICK - 2.0, VPos::Center))
+            .x_desc("Number of clusters (k)")
+            .y_desc(&m.axis),
+        TICK - 2.0,
+        AXIS_TITLE - 3.0,
+    )
+    .draw()?;
 
     // Lines only join neighbouring k that both have a value; gaps stay visible.
     let mut run: Vec<(f64, f64)> = Vec::new();

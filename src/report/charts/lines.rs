@@ -8,12 +8,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{header, no_data, H, PAD, W};
-use super::colours::{ACCENT, AXIS, GRID, INK, LINE};
+use super::canvas::{header, house_axes, no_data, H, PAD, W};
+use super::colours::{ACCENT, INK, LINE};
 use super::error::Res;
 use super::render::{render, Figure};
 use super::scales::{axis_fmt, usable};
-use super::text::{font, put, Fx, Txt, AXIS_TITLE, LABEL, TICK};
+use super::text::{put, Fx, Txt, AXIS_TITLE, LABEL, TICK};
 
 #[derive(Debug, Clone)]
 pub struct ActualVsPredicted {
@@ -79,25 +79,24 @@ impl Figure for ActualVsPredicted {
                 .unwrap_or_default(),
             None => numbers(v),
         };
-        chart
-            .configure_mesh()
-            .x_labels(if self.x_labels.is_some() {
-                self.x.len()
-            } else {
-                10
-            })
-            .y_labels(8)
-            .x_label_formatter(&x_formatter)
-            .y_label_formatter(&axis_fmt(0.0, y_max, 8))
-            .y_label_offset(fx.text_shift(TICK, VPos::Center))
-            .x_desc(self.x_axis.as_str())
-            .y_desc(self.y_axis.as_str())
-            .label_style(font(TICK, false).color(&INK))
-            .axis_desc_style(font(AXIS_TITLE, false).color(&INK))
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(AXIS)
-            .draw()?;
+        house_axes(
+            chart
+                .configure_mesh()
+                .x_labels(if self.x_labels.is_some() {
+                    self.x.len()
+                } else {
+                    10
+                })
+                .y_labels(8)
+                .x_label_formatter(&x_formatter)
+                .y_label_formatter(&axis_fmt(0.0, y_max, 8))
+                .y_label_offset(fx.text_shift(TICK, VPos::Center))
+                .x_desc(self.x_axis.as_str())
+                .y_desc(self.y_axis.as_str()),
+            TICK,
+            AXIS_TITLE,
+        )
+        .draw()?;
         chart.draw_series(LineSeries::new(actual.clone(), LINE.stroke_width(4)))?;
         chart.draw_series(actual.iter().map(|&p| Circle::new(p, 5, LINE.filled())))?;
         chart.draw_series(DashedLineSeries::new(

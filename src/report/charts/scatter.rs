@@ -6,12 +6,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{header, no_data, H, HEADER_H, PAD, W};
-use super::colours::{series_color, AXIS, GRID, INK, MUTED};
+use super::canvas::{header, house_axes, no_data, H, HEADER_H, PAD, W};
+use super::colours::{series_color, MUTED};
 use super::error::Res;
 use super::render::{render, Figure};
 use super::scales::{axis_fmt, quantile, share_divisor, usable};
-use super::text::{font, lines_up_to, put, put_lines, wrap, Fx, Txt, AXIS_TITLE, LABEL, TICK};
+use super::text::{lines_up_to, put, put_lines, wrap, Fx, Txt, AXIS_TITLE, LABEL, TICK};
 use crate::format::{grouped, percent};
 
 /// One cluster's points in [`pca_scatter`].
@@ -129,21 +129,20 @@ impl Figure for ScatterFig<'_> {
             .x_label_area_size(xl)
             .y_label_area_size(yl)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_labels(12)
-            .y_labels(10)
-            .x_label_formatter(&axis_fmt(x0, x1, 12))
-            .y_label_formatter(&axis_fmt(y0, y1, 10))
-            .y_label_offset(fx.text_shift(TICK, VPos::Center))
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .label_style(font(TICK, false).color(&INK))
-            .axis_desc_style(font(AXIS_TITLE, false).color(&INK))
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .axis_style(AXIS)
-            .draw()?;
+        house_axes(
+            chart
+                .configure_mesh()
+                .x_labels(12)
+                .y_labels(10)
+                .x_label_formatter(&axis_fmt(x0, x1, 12))
+                .y_label_formatter(&axis_fmt(y0, y1, 10))
+                .y_label_offset(fx.text_shift(TICK, VPos::Center))
+                .x_desc(x_desc)
+                .y_desc(y_desc),
+            TICK,
+            AXIS_TITLE,
+        )
+        .draw()?;
 
         // Outliers first (underneath), then the biggest clusters, so small clusters stay visible.
         let mut order: Vec<usize> = (0..self.series.len()).collect();

@@ -6,13 +6,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{header, no_data, H, HEADER_H, MAX_H, PAD, W};
-use super::colours::{series_color, AXIS, GRID, INK};
+use super::canvas::{header, house_axes, no_data, H, HEADER_H, MAX_H, PAD, W};
+use super::colours::series_color;
 use super::error::Res;
 use super::render::{render, Figure};
 use super::scales::{axis_fmt, share_divisor, usable};
 use super::text::{
-    font, put, put_lines, text_width, two_lines, Fx, Txt, AXIS_TITLE, LABEL, PANEL_TITLE, TICK,
+    put, put_lines, text_width, two_lines, Fx, Txt, AXIS_TITLE, LABEL, PANEL_TITLE, TICK,
 };
 use crate::format::{grouped, percent};
 
@@ -199,19 +199,18 @@ pub(super) fn bar_panel<DB: DrawingBackend>(
         .x_label_area_size(74)
         .y_label_area_size(p.name_w)
         .build_cartesian_2d(0f64..xmax, 0f64..n as f64)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(0)
-        .x_labels(6)
-        .x_label_formatter(&axis_fmt(0.0, xmax, 6))
-        .x_desc(p.axis)
-        .label_style(font(TICK, false).color(&INK))
-        .axis_desc_style(font(AXIS_TITLE, false).color(&INK))
-        .bold_line_style(GRID)
-        .light_line_style(TRANSPARENT)
-        .axis_style(AXIS)
-        .draw()?;
+    house_axes(
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(6)
+            .x_label_formatter(&axis_fmt(0.0, xmax, 6))
+            .x_desc(p.axis),
+        TICK,
+        AXIS_TITLE,
+    )
+    .draw()?;
 
     for (i, bar) in bars.iter().enumerate() {
         let y_hi = (n - i) as f64 - 0.18;
