@@ -3,17 +3,12 @@
 
 use std::path::Path;
 
-use super::{charts, projection, ChartFile};
+use super::{chart_error, charts, projection, ChartFile};
 use crate::compare::{self, Comparison, Matching};
 use crate::error::Result;
 use crate::format::{count, share_beside_count};
 use crate::label::Labelling;
 use crate::RunResult;
-
-/// A chart that cannot be drawn or saved is a report that cannot be written.
-fn chart_error(dir: &Path) -> impl Fn(charts::ChartError) -> crate::Error + '_ {
-    move |e| crate::Error::output(dir, e)
-}
 
 fn bars(labelling: &Labelling) -> Vec<charts::ClusterBar> {
     labelling
@@ -35,11 +30,7 @@ const PROFILE_FEATURES: usize = 30;
 pub fn draw_charts(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     let mut out = Vec::new();
     let mut add = |stem: &str, title: &str, caption: String| {
-        out.push(ChartFile {
-            title: title.to_string(),
-            caption,
-            png: dir.join(format!("{stem}.png")),
-        });
+        out.push(ChartFile::new(dir, stem, title, caption))
     };
     let km = &run.kmeans_labels;
     let with_revenue = run.features.gives("monetary");
@@ -464,14 +455,15 @@ fn and_list(mut words: Vec<String>) -> String {
 /// The flow chart of who moved between the compared runs' discovered segments.
 pub fn draw_migration(c: &Comparison, dir: &Path) -> Result<ChartFile> {
     charts::flow(dir, "migration", &migration_flow(c)).map_err(chart_error(dir))?;
-    Ok(ChartFile {
-        title: format!("Who moved since {}", c.previous.as_of),
-        caption: format!(
+    Ok(ChartFile::new(
+        dir,
+        "migration",
+        format!("Who moved since {}", c.previous.as_of),
+        format!(
             "Each ribbon is the customers who went from a segment of {} (left) to a segment of {} (right), as wide as their number. A previous segment takes the colour of the current segment that continues it (grey-blue: none does); solid ribbons stayed in that segment, faint ones moved. New customers come in at the bottom left, lost ones leave at the bottom right.",
             c.previous.as_of, c.current.as_of
         ),
-        png: dir.join("migration.png"),
-    })
+    ))
 }
 
 /// "Cluster 2 · Champions", or the name alone when it has no title of its own.

@@ -32,6 +32,22 @@ pub struct ChartFile {
     pub png: PathBuf,
 }
 
+impl ChartFile {
+    /// The chart drawn into `dir` as `<stem>.png` (and `.svg`), with its title and caption.
+    fn new(dir: &Path, stem: &str, title: impl Into<String>, caption: impl Into<String>) -> Self {
+        ChartFile {
+            title: title.into(),
+            caption: caption.into(),
+            png: dir.join(format!("{stem}.png")),
+        }
+    }
+}
+
+/// A chart that cannot be drawn or saved is a report that cannot be written.
+fn chart_error(dir: &Path) -> impl Fn(charts::ChartError) -> crate::Error + '_ {
+    move |e| crate::Error::output(dir, e)
+}
+
 pub fn write(run: &RunResult, output_root: &Path) -> Result<PathBuf> {
     let final_dir = crate::layout::report_folder(output_root, &run.job.name, run.as_of);
     write_folder(&final_dir, |dir| write_into(run, dir))?;

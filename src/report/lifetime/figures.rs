@@ -7,12 +7,8 @@ use super::{column, signed_percent};
 use crate::error::Result;
 use crate::format::{count, label_number};
 use crate::lifetime::{Backtest, Lifetime};
-use crate::report::{charts, ChartFile};
+use crate::report::{chart_error, charts, ChartFile};
 use crate::RunResult;
-
-fn chart_error(dir: &Path) -> impl Fn(charts::ChartError) -> crate::Error + '_ {
-    move |e| crate::Error::output(dir, e)
-}
 
 /// Draws the section's charts into `dir`; none without a fitted model.
 pub fn draw(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
@@ -21,11 +17,7 @@ pub fn draw(run: &RunResult, dir: &Path) -> Result<Vec<ChartFile>> {
     };
     let mut out = Vec::new();
     let mut add = |stem: &str, title: &str, caption: String| {
-        out.push(ChartFile {
-            title: title.to_string(),
-            caption,
-            png: dir.join(format!("{stem}.png")),
-        });
+        out.push(ChartFile::new(dir, stem, title, caption))
     };
     charts::distributions(dir, "lifetime_segments", &per_segment(run)).map_err(chart_error(dir))?;
     add(
