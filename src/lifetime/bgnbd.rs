@@ -174,6 +174,7 @@ impl BgNbd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifetime::optimise::assert_gradient;
     use crate::lifetime::summary::Summary;
 
     /// The paper's estimates on its CDNOW sample (weeks).
@@ -188,20 +189,12 @@ mod tests {
     fn the_gradient_is_the_likelihood_s_slope() {
         let summary = Summary::of(&[(0.0, 0.0, 30.0), (2.0, 10.5, 38.0), (7.0, 30.0, 31.0)]);
         let (_, gradient) = PAPER.log_likelihood(&summary);
-        for i in 0..4 {
-            let step = 1e-6 * PAPER.to_array()[i];
-            let shifted = |d: f64| {
-                let mut p = PAPER.to_array();
-                p[i] += d;
-                BgNbd::from_array(p).log_likelihood(&summary).0
-            };
-            let numeric = (shifted(step) - shifted(-step)) / (2.0 * step);
-            assert!(
-                (numeric - gradient[i]).abs() < 1e-6 * numeric.abs().max(1.0),
-                "{i}: {numeric} vs {}",
-                gradient[i]
-            );
-        }
+        let value = |p: &[f64]| {
+            BgNbd::from_array([p[0], p[1], p[2], p[3]])
+                .log_likelihood(&summary)
+                .0
+        };
+        assert_gradient(&PAPER.to_array(), value, &gradient);
     }
 
     #[test]

@@ -150,6 +150,7 @@ impl GammaGamma {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifetime::optimise::assert_gradient;
 
     #[test]
     fn the_gradient_is_the_likelihood_s_slope() {
@@ -165,16 +166,12 @@ mod tests {
         ];
         let spend = SpendSummary::of(&spend);
         let (_, gradient) = model.log_likelihood(&spend);
-        for i in 0..3 {
-            let step = 1e-6 * model.to_array()[i];
-            let shifted = |d: f64| {
-                let mut p = model.to_array();
-                p[i] += d;
-                GammaGamma::from_array(p).log_likelihood(&spend).0
-            };
-            let numeric = (shifted(step) - shifted(-step)) / (2.0 * step);
-            assert!((numeric - gradient[i]).abs() < 1e-6 * numeric.abs().max(1.0));
-        }
+        let value = |p: &[f64]| {
+            GammaGamma::from_array([p[0], p[1], p[2]])
+                .log_likelihood(&spend)
+                .0
+        };
+        assert_gradient(&model.to_array(), value, &gradient);
     }
 
     #[test]

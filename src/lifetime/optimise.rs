@@ -257,15 +257,31 @@ fn invert_positive_definite(mut m: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
     Some(inverse)
 }
 
+/// Asserts that `gradient` at `at` is the slope of `value` there, by central differences.
+#[cfg(test)]
+pub(super) fn assert_gradient(at: &[f64], value: impl Fn(&[f64]) -> f64, gradient: &[f64]) {
+    for i in 0..at.len() {
+        let step = 1e-6 * at[i];
+        let shifted = |d: f64| {
+            let mut p = at.to_vec();
+            p[i] += d;
+            value(&p)
+        };
+        let numeric = (shifted(step) - shifted(-step)) / (2.0 * step);
+        assert!(
+            (numeric - gradient[i]).abs() < 1e-6 * numeric.abs().max(1.0),
+            "parameter {i}: {numeric} by differences vs {} analytic",
+            gradient[i]
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_gaussian_likelihood_gives_its_mean_and_standard_error() {
-        // ln L(μ, σ) of 5 observations; its maximum is the sample mean and the biased SD, and the
-        // standard error of μ there is σ̂/√n.
-        let data = [2.0, 3.5, 4.0, 5.5, 7.0];
+    /// ln L(μ, σ) of `data` under a normal distribution, maximised from (1, 1).
+    fn gaussian_fit(data: &[f64]) -> Estimate {
         let n = data.len() as f64;
         let likelihood = |p: &[f64]| {
             let (mu, sigma) = (p[0], p[1]);
@@ -277,7 +293,16 @@ mod tests {
                 vec![sum / (sigma * sigma), -n / sigma + ss / sigma.powi(3)],
             )
         };
-        let fit = maximise(&likelihood, &["mu", "sigma"], &[1.0, 1.0], data.len()).unwrap();
+        maximise(&likelihood, &["mu", "sigma"], &[1.0, 1.0], data.len()).unwrap()
+    }
+
+    #[test]
+    fn a_gaussian_likelihood_gives_its_mean_and_standard_error() {
+        // ln L(μ, σ) of 5 observations; its maximum is the sample mean and the biased SD, and the
+        // standard error of μ there is σ̂/√n.
+        let data = [2.0, 3.5, 4.0, 5.5, 7.0];
+        let n = data.len() as f64;
+        let fit = gaussian_fit(&data);
         let mean = data.iter().sum::<f64>() / n;
         let sd = (data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
         assert!(fit.converged);
@@ -292,18 +317,7 @@ mod tests {
     fn a_parameter_the_data_barely_fixes_is_named() {
         // Three observations whose mean (0.23) is well inside its standard error (1.06).
         let data = [-2.0, 0.2, 2.5];
-        let n = data.len() as f64;
-        let likelihood = |p: &[f64]| {
-            let (mu, sigma) = (p[0], p[1]);
-            let ss: f64 = data.iter().map(|x| (x - mu).powi(2)).sum();
-            let sum: f64 = data.iter().map(|x| x - mu).sum();
-            let ll = -n * sigma.ln() - ss / (2.0 * sigma * sigma);
-            (
-                ll,
-                vec![sum / (sigma * sigma), -n / sigma + ss / sigma.powi(3)],
-            )
-        };
-        let fit = maximise(&likelihood, &["mu", "sigma"], &[1.0, 1.0], data.len()).unwrap();
+        let fit = gaussian_fit(&data);
         let warnings = fit.warnings("toy", &[]).join("\n");
         assert!(warnings.contains("mu is poorly determined"), "{warnings}");
         assert!(!warnings.contains("sigma is poorly"), "{warnings}");

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use segmenta::job::Job;
-use segmenta::lifetime::{BgNbd, GammaGamma, Lifetime, SavedLifetime};
+use segmenta::lifetime::{BgNbd, Estimate, GammaGamma, Lifetime, SavedLifetime};
 use segmenta::pipeline::{self, Described, Stopwatch};
 
 use crate::util;
@@ -46,6 +46,24 @@ fn assert_relative(what: &str, ours: f64, theirs: f64, tolerance: f64) {
     );
 }
 
+/// Every parameter of `fit` equals lifetimes' to 1e-4 relative, the log-likelihood to 1e-6.
+fn assert_fit_matches(model: &str, fit: &Estimate, theirs: &serde_json::Value) {
+    for (name, value) in fit.names.iter().zip(&fit.values) {
+        assert_relative(
+            &format!("{model} {name}"),
+            *value,
+            number(&theirs[name]),
+            1e-4,
+        );
+    }
+    assert_relative(
+        &format!("{model} log-likelihood"),
+        fit.log_likelihood,
+        number(&theirs["log_likelihood"]),
+        1e-6,
+    );
+}
+
 fn fitted(described: &Described) -> &Lifetime {
     described.lifetime.as_ref().expect("the model was fitted")
 }
@@ -63,30 +81,15 @@ fn parameters_and_likelihoods_equal_lifetimes() {
         l.gamma_gamma_customers,
         f["gg_customers"].as_u64().unwrap() as usize
     );
-    let theirs = &f["bgnbd"]["tight"];
-    let ours = l.model.bgnbd;
-    for (name, value) in BgNbd::NAMES.iter().zip(ours.to_array()) {
-        assert_relative(name, value, number(&theirs[name]), 1e-4);
-    }
-    assert_relative(
-        "BG/NBD log-likelihood",
-        l.bgnbd_fit.log_likelihood,
-        number(&theirs["log_likelihood"]),
-        1e-6,
-    );
+    assert_eq!(l.bgnbd_fit.names, BgNbd::NAMES);
+    assert_eq!(l.model.bgnbd.to_array().to_vec(), l.bgnbd_fit.values);
+    assert_fit_matches("BG/NBD", &l.bgnbd_fit, &f["bgnbd"]["tight"]);
     assert!(l.bgnbd_fit.converged && l.bgnbd_fit.standard_errors.iter().all(Option::is_some));
-    let theirs = &f["gamma_gamma"]["tight"];
-    let ours = l.model.gamma_gamma.expect("Gamma-Gamma fitted");
-    for (name, value) in GammaGamma::NAMES.iter().zip(ours.to_array()) {
-        assert_relative(name, value, number(&theirs[name]), 1e-4);
-    }
     let fit = l.gamma_gamma_fit.as_ref().unwrap();
-    assert_relative(
-        "Gamma-Gamma log-likelihood",
-        fit.log_likelihood,
-        number(&theirs["log_likelihood"]),
-        1e-6,
-    );
+    assert_eq!(fit.names, GammaGamma::NAMES);
+    let spend_model = l.model.gamma_gamma.expect("Gamma-Gamma fitted");
+    assert_eq!(spend_model.to_array().to_vec(), fit.values);
+    assert_fit_matches("Gamma-Gamma", fit, &f["gamma_gamma"]["tight"]);
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
 }
 
@@ -203,14 +206,5 @@ fn in_days_the_same_model_is_found() {
     let dir = util::workdir(&[]);
     let described = describe(&job(dir.path(), &csv, "day"));
     let l = fitted(&described);
-    let theirs = &fixture()["bgnbd_day"];
-    for (name, value) in BgNbd::NAMES.iter().zip(l.model.bgnbd.to_array()) {
-        assert_relative(name, value, number(&theirs[name]), 1e-4);
-    }
-    assert_relative(
-        "log-likelihood in days",
-        l.bgnbd_fit.log_likelihood,
-        number(&theirs["log_likelihood"]),
-        1e-6,
-    );
+    assert_fit_matches("BG/NBD in days", &l.bgnbd_fit, &fixture()["bgnbd_day"]);
 }
