@@ -7,6 +7,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use super::charts::cluster_color;
+use super::lifetime::GroupFigures;
 use super::rules_section;
 use super::traits;
 use super::ChartFile;
@@ -63,7 +64,7 @@ fn hex(index: Option<usize>) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
-fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
+fn card(run: &RunResult, profile: &ClusterProfile, lifetime: &[GroupFigures]) -> Card {
     let action = run
         .rules
         .rfm_groups()
@@ -89,7 +90,7 @@ fn card(run: &RunResult, profile: &ClusterProfile) -> Card {
             .then(|| percent(profile.revenue_share)),
         traits: traits::distinctive(&run.features, profile, &run.kmeans_labels.base, 4),
         action,
-        lifetime: super::lifetime::card_line(run, profile.id),
+        lifetime: super::lifetime::card_line(run, lifetime, profile.id),
     }
 }
 
@@ -252,6 +253,7 @@ pub fn write(
     lifetime_charts: &[ChartFile],
 ) -> Result<()> {
     let charts_out = charts.iter().map(embed).collect::<Result<Vec<_>>>()?;
+    let lifetime_segments = super::lifetime::segment_figures(run);
     let lifetime_charts = lifetime_charts
         .iter()
         .map(|c| embed(c).and_then(|c| serde_json::to_value(c).map_err(|e| Error::output(dir, e))))
@@ -282,7 +284,7 @@ pub fn write(
         "fit_sample": run.fit_sample.map(|s| fit_sample_note(&s)),
         "reference": reference,
         "warnings": run.warnings,
-        "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p)).collect::<Vec<_>>(),
+        "cards": run.kmeans_labels.clusters.iter().map(|p| card(run, p, &lifetime_segments)).collect::<Vec<_>>(),
         "charts": charts_out,
         "rule_sets": rules_section::rule_sets(run),
         "cut_points": rules_section::cut_points(run),
@@ -306,7 +308,7 @@ pub fn write(
         "silhouette_sample": km.silhouette_sample,
         "gmm": mixture_section(run),
         "migrations": migrations,
-        "lifetime": super::lifetime::context(run, &lifetime_charts),
+        "lifetime": super::lifetime::context(run, &lifetime_segments, &lifetime_charts),
         "drift": run.drift.as_ref().map(|d| {
             super::applied::drift_context(&d.drift, &d.cluster_labels, &d.customers_now, &d.notes)
         }),

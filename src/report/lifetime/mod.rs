@@ -299,8 +299,13 @@ fn group_rows(groups: &[GroupFigures]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The section's template context; None without `[lifetime]` in the job.
-pub fn context(run: &RunResult, charts: &[serde_json::Value]) -> Option<serde_json::Value> {
+/// The section's template context; None without `[lifetime]` in the job. `segments` are
+/// [`segment_figures`].
+pub fn context(
+    run: &RunResult,
+    segments: &[GroupFigures],
+    charts: &[serde_json::Value],
+) -> Option<serde_json::Value> {
     let options = run.job.lifetime.as_ref()?;
     let Some(l) = &run.lifetime else {
         return Some(serde_json::json!({ "skipped": skipped_note(run) }));
@@ -345,7 +350,7 @@ pub fn context(run: &RunResult, charts: &[serde_json::Value]) -> Option<serde_js
         "likely_gone": percent(gone as f64 / p_alive.len().max(1) as f64),
         "expected": label_number(expected),
         "clv": clv.map(money),
-        "segments": group_rows(&segment_figures(run)),
+        "segments": group_rows(segments),
         "stages_title": stages.as_ref().map(|s| s.0.clone()),
         "stages": stages.map(|s| group_rows(&s.1)),
         "backtest": backtest,
@@ -363,10 +368,14 @@ fn signed_percent(share: f64) -> String {
     }
 }
 
-/// A card's line: the segment's median P(alive) and the purchases it is expected to make.
-pub fn card_line(run: &RunResult, cluster: Option<usize>) -> Option<String> {
+/// A card's line: the segment's median P(alive) and the purchases it is expected to make;
+/// `figures` are [`segment_figures`], computed once for every card.
+pub fn card_line(
+    run: &RunResult,
+    figures: &[GroupFigures],
+    cluster: Option<usize>,
+) -> Option<String> {
     let l = run.lifetime.as_ref()?;
-    let figures = segment_figures(run);
     let name = crate::label::cluster_name(cluster);
     let g = figures.iter().find(|g| g.segment == name)?;
     Some(format!(
