@@ -3,14 +3,14 @@
 //!
 //! Reads the table `benches/reference/lifetimes_fit.py` writes (`x,t_x,T,m`, weeks; m blank
 //! without repeat purchases) from `SEGMENTA_LIFETIME_SUMMARY`, and times: BG/NBD and Gamma-Gamma
-//! fitted together (`fit`), and every customer's P(alive), expected purchases over 90 days and
-//! expected order value with the fitted models (`score`).
+//! fitted together, the distinct histories counted first (`fit`); and every customer's P(alive),
+//! expected purchases over 90 days and expected order value with the fitted models (`score`).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use segmenta::lifetime::{fit_models, Spend};
+use segmenta::lifetime::{fit_models, Spend, Summary};
 
 /// (x, tₓ, T) of every customer and the repeat spend of those with repeat purchases.
 fn read_summary(path: &str) -> (Vec<(f64, f64, f64)>, Vec<Spend>) {
@@ -38,7 +38,7 @@ fn lifetime(c: &mut Criterion) {
         return;
     };
     let (triples, spend) = read_summary(&path);
-    let models = fit_models(&triples, &spend).expect("the models fit");
+    let models = fit_models(&Summary::of(&triples), &spend).expect("the models fit");
     eprintln!(
         "{} customers: BG/NBD r {:.4} α {:.4} a {:.4} b {:.4} ({} iterations); Gamma-Gamma {:?}",
         triples.len(),
@@ -54,7 +54,10 @@ fn lifetime(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
     group.bench_function("fit", |b| {
-        b.iter(|| black_box(fit_models(black_box(&triples), black_box(&spend)).unwrap()))
+        b.iter(|| {
+            let summary = Summary::of(black_box(&triples));
+            black_box(fit_models(&summary, black_box(&spend)).unwrap())
+        })
     });
     let (bgnbd, gamma_gamma) = (models.bgnbd, models.gamma_gamma.expect("Gamma-Gamma"));
     group.bench_function("score", |b| {

@@ -55,11 +55,13 @@ impl Backtest {
     }
 }
 
-/// The backtest of `model` fitted on `histories`, against the orders on and after as-of up to
-/// `last_day`; None without such orders.
+/// The backtest of `model` fitted on `histories` (`summary` their distinct (x, tₓ, T) in
+/// `unit_days`), against the orders on and after as-of up to `last_day`; None without such
+/// orders.
 pub fn run(
     model: &BgNbd,
     histories: &Histories,
+    summary: &Summary,
     unit_days: f64,
     after: &[OrderDay],
     last_day: i32,
@@ -84,10 +86,6 @@ pub fn run(
         per_period[((day - as_of) as u32 / PERIOD_DAYS) as usize] += 1.0;
     }
     let actual = cumulative(&per_period);
-    let triples: Vec<(f64, f64, f64)> = (0..customers)
-        .filter_map(|i| histories.in_units(i, unit_days))
-        .collect();
-    let summary = Summary::of(&triples);
     let predicted = periods
         .par_iter()
         .map(|&end| {

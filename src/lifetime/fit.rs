@@ -21,7 +21,8 @@ pub fn fit(histories: &Histories, options: &LifetimeOptions) -> Result<Fitted, S
         .filter_map(|i| histories.spend(i))
         .filter(|s| s.mean > 0.0)
         .collect();
-    let models = fit_models(&triples, &spend)?;
+    let summary = Summary::of(&triples);
+    let models = fit_models(&summary, &spend)?;
     Ok(Fitted {
         model: SavedLifetime {
             options: options.clone(),
@@ -33,6 +34,7 @@ pub fn fit(histories: &Histories, options: &LifetimeOptions) -> Result<Fitted, S
         gamma_gamma_fit: models.gamma_gamma_fit,
         gamma_gamma_customers: spend.len(),
         warnings: models.warnings,
+        summary,
     })
 }
 
@@ -45,11 +47,11 @@ pub struct Models {
     pub warnings: Vec<String>,
 }
 
-/// BG/NBD on every customer's (x, tₓ, T) and Gamma-Gamma on the repeat purchases' spend: what
-/// [`fit`] does once the histories are counted (and the benchmark times on a summary table).
-pub fn fit_models(triples: &[(f64, f64, f64)], spend: &[Spend]) -> Result<Models, String> {
-    let summary = Summary::of(triples);
-    let bgnbd_fit = fit_bgnbd(&summary)?;
+/// BG/NBD on the customers' distinct (x, tₓ, T) and Gamma-Gamma on the repeat purchases'
+/// spend: what [`fit`] does once the histories are counted (and the benchmark times on a summary
+/// table).
+pub fn fit_models(summary: &Summary, spend: &[Spend]) -> Result<Models, String> {
+    let bgnbd_fit = fit_bgnbd(summary)?;
     let bgnbd = BgNbd::from_array(std::array::from_fn(|i| bgnbd_fit.values[i]));
     let mut warnings = bgnbd_warnings(&bgnbd_fit, &bgnbd);
     let (gamma_gamma, gamma_gamma_fit) = fit_gamma_gamma(spend, &mut warnings);
@@ -70,6 +72,8 @@ pub struct Fitted {
     pub gamma_gamma_fit: Option<Estimate>,
     pub gamma_gamma_customers: usize,
     pub warnings: Vec<String>,
+    /// The distinct histories fitted on, which the backtest predicts for again.
+    pub summary: Summary,
 }
 
 /// Why the histories cannot identify the model, in the analyst's words; None when they can.
@@ -215,7 +219,14 @@ impl Fitted {
         });
         let alive_matrix = AliveMatrix::of(cells);
         let unit = self.model.options.time_unit.days();
-        let backtest = backtest::run(&self.model.bgnbd, histories, unit, after, last_day);
+        let backtest = backtest::run(
+            &self.model.bgnbd,
+            histories,
+            &self.summary,
+            unit,
+            after,
+            last_day,
+        );
         let lifetime = Lifetime {
             model: self.model,
             customers: self.customers,
