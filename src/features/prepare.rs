@@ -138,7 +138,6 @@ pub struct FeatureMatrix {
 const EXCLUDED: &str = "excluded by the job";
 const ALL_MISSING: &str = "every value is missing";
 
-/// log1p that keeps the sign, so net spend made negative by refunds stays defined.
 /// One column's fit: what it adds to the fit report, and the prepared column or why it was
 /// dropped.
 struct ColumnFit {
@@ -280,6 +279,7 @@ fn fit_column(
     }
 }
 
+/// log1p that keeps the sign, so net spend made negative by refunds stays defined.
 fn signed_log1p(x: f64) -> f64 {
     x.signum() * x.abs().ln_1p()
 }
