@@ -358,7 +358,7 @@ fn header_json(header: Header, data: &StageData) -> serde_json::Result<String> {
 fn frame_of(data: &StageData) -> Result<DataFrame> {
     let table = &data.described.features;
     let mut columns = vec![Column::new("customer_id".into(), &table.customer_ids)];
-    for feature in table.features.iter().chain(&table.rule_only) {
+    for feature in table.all_columns() {
         columns.push(Column::new(feature.name.as_str().into(), &feature.values));
     }
     let facts = &table.facts;

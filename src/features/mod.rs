@@ -170,6 +170,16 @@ impl FeatureTable {
         self.features.iter().find(|f| f.name == name)
     }
 
+    /// Every per-customer column: the features, then the rule-only columns.
+    pub fn all_columns(&self) -> impl Iterator<Item = &Feature> + Clone {
+        self.features.iter().chain(&self.rule_only)
+    }
+
+    /// A feature or rule-only column by name.
+    pub fn any_column(&self, name: &str) -> Option<&Feature> {
+        self.all_columns().find(|f| f.name == name)
+    }
+
     pub fn len(&self) -> usize {
         self.customer_ids.len()
     }

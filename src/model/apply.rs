@@ -156,9 +156,7 @@ pub fn apply(model: &SavedModel, job: &Job, as_of: Option<NaiveDate>) -> Result<
         None => Vec::new(),
     };
     let lifetime = table
-        .features
-        .iter()
-        .chain(&table.rule_only)
+        .all_columns()
         .filter(|f| crate::job::LIFETIME_COLUMNS.contains(&f.name.as_str()))
         .cloned()
         .collect();

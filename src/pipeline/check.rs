@@ -1,5 +1,6 @@
 //! `segmenta check`: the job file and every input read, mapped and aggregated, the lifetime model
-//! fitted, and every rule evaluated — everything that can fail on bad input — without clustering or writing a report.
+//! fitted, and every rule evaluated — everything that can fail on bad input — without clustering
+//! or writing a report.
 
 use chrono::NaiveDate;
 

@@ -60,9 +60,7 @@ pub fn check_features(expected: &Expected, table: &FeatureTable) -> Result<()> {
     .into_iter()
     .chain(
         table
-            .features
-            .iter()
-            .chain(&table.rule_only)
+            .all_columns()
             .map(|f| (f.name.as_str(), f.values.len())),
     );
     for (name, len) in lengths {

@@ -63,10 +63,7 @@ pub fn assignments_frame(run: &RunResult) -> Result<DataFrame> {
         columns.push(Column::new(set.column_name().into(), &set.labels));
     }
     if run.lifetime.is_some() {
-        let table = &run.features;
-        columns.extend(lifetime_columns(
-            table.features.iter().chain(&table.rule_only),
-        ));
+        columns.extend(lifetime_columns(run.features.all_columns()));
     }
     DataFrame::new_infer_height(columns).context("building the assignment table")
 }

@@ -298,12 +298,7 @@ pub fn apply(table: &FeatureTable, options: &RuleOptions, base_dir: &Path) -> Re
 /// The rule table's columns that the inputs give: the features, the rule-only columns, and the
 /// gap between the last two purchases, which comes from a transaction log as the tenure does.
 fn data_columns(table: &FeatureTable) -> Vec<String> {
-    let mut columns: Vec<String> = table
-        .features
-        .iter()
-        .chain(&table.rule_only)
-        .map(|f| f.name.clone())
-        .collect();
+    let mut columns: Vec<String> = table.all_columns().map(|f| f.name.clone()).collect();
     if columns.iter().any(|c| c == "tenure_days")
         && !columns.iter().any(|c| c == "previous_gap_days")
     {

@@ -26,9 +26,7 @@ pub const STANDARD_COLUMNS: &[&str] = &[
 
 pub fn frame(table: &FeatureTable, rfm: &RfmScores) -> Result<DataFrame> {
     let mut columns: Vec<Column> = table
-        .features
-        .iter()
-        .chain(&table.rule_only)
+        .all_columns()
         .map(|f| Column::new(f.name.as_str().into(), &f.values))
         .collect();
     let previous_gap = Column::new("previous_gap_days".into(), &table.facts.previous_gap_days);

@@ -38,13 +38,7 @@ pub struct GroupFigures {
 }
 
 fn column<'a>(run: &'a RunResult, name: &str) -> Option<&'a [Option<f64>]> {
-    let table = &run.features;
-    table
-        .features
-        .iter()
-        .chain(&table.rule_only)
-        .find(|f| f.name == name)
-        .map(|f| f.values.as_slice())
+    run.features.any_column(name).map(|f| f.values.as_slice())
 }
 
 fn median(mut values: Vec<f64>) -> Option<f64> {
