@@ -34,15 +34,9 @@ fn population(range: std::ops::Range<usize>) -> SyntheticData {
 
 /// customer id → k-means cluster in an assignments.csv.
 fn clusters(csv: &Path) -> HashMap<String, String> {
-    let text = std::fs::read_to_string(csv).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let column = header.iter().position(|h| *h == "kmeans_cluster").unwrap();
-    lines
-        .map(|line| {
-            let cells: Vec<&str> = line.split(',').collect();
-            (cells[0].to_string(), cells[column].to_string())
-        })
+    let ids = util::csv_column(csv, "customer_id");
+    ids.into_iter()
+        .zip(util::csv_column(csv, "kmeans_cluster"))
         .collect()
 }
 

@@ -50,19 +50,9 @@ fn run(dir: &Path, transactions: &str, more: &str) -> std::path::PathBuf {
 
 /// The named column of assignments.csv, by customer id.
 fn assignment_column(report: &Path, name: &str) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(report.join("assignments.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let at = header
-        .iter()
-        .position(|h| *h == name)
-        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            (cells[0].to_string(), cells[at].to_string())
-        })
-        .collect()
+    let csv = report.join("assignments.csv");
+    let ids = util::csv_column(&csv, "customer_id");
+    ids.into_iter().zip(util::csv_column(&csv, name)).collect()
 }
 
 #[test]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{DataType, ParquetReader, SerReader};
 use serde_json::Value;
 
-use crate::util::{self, Outcome};
+use crate::util::{self, csv_column as column, Outcome};
 
 fn shapes() -> PathBuf {
     util::test_data("shapes")
@@ -67,21 +67,6 @@ fn run_and_say(dir: &Path) -> (PathBuf, Outcome) {
 
 fn summary(report: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap()
-}
-
-/// The cells of one column of a CSV file (plain files without quoted separators).
-fn column(path: &Path, name: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let at = header
-        .iter()
-        .position(|h| *h == name)
-        .unwrap_or_else(|| panic!("{}: no column {name} in {header:?}", path.display()));
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').nth(at).unwrap_or("").trim().to_string())
-        .collect()
 }
 
 /// Money cells summed exactly in millionths and rounded to the cent once, as text.

@@ -57,6 +57,21 @@ pub fn client_log_job(name: &str, more: &str) -> String {
     )
 }
 
+/// The cells of one column of a CSV file (plain files without quoted separators).
+pub fn csv_column(path: &Path, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("{}: no column {name} in {header:?}", path.display()));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').nth(at).unwrap_or("").trim().to_string())
+        .collect()
+}
+
 /// A scratch folder holding `files` (name, text); removed when dropped.
 pub fn workdir(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("scratch folder");
